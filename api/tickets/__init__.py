@@ -1,0 +1,1 @@
+"""Tickets domain: intake, lifecycle, priority, SLA clocks, tiers and escalation."""
