@@ -116,31 +116,26 @@ class BusinessCalendar:
             return []
         zone = ZoneInfo(self.timezone)
         if self.periods is None:
-            raw = [(start, end)] if not self.holidays else self._whole_days(start, end, zone)
-            return merge_intervals(raw)
-        first_day = start.astimezone(zone).date() - timedelta(days=1)
-        last_day = end.astimezone(zone).date()
-        raw: list[Interval] = []
-        day = first_day
-        while day <= last_day:
-            if day not in self.holidays:
+            raw = [(start, end)]
+        else:
+            first_day = start.astimezone(zone).date() - timedelta(days=1)
+            last_day = end.astimezone(zone).date()
+            raw = []
+            day = first_day
+            while day <= last_day:
                 for period in self.periods:
                     if period.weekday == day.weekday():
                         raw.append(self._concrete(day, period, zone))
-            day += timedelta(days=1)
-        clipped = [(max(s, start), min(e, end)) for s, e in raw]
-        return merge_intervals(clipped)
+                day += timedelta(days=1)
+        clipped = merge_intervals((max(s, start), min(e, end)) for s, e in raw)
+        return _subtract(clipped, self._holiday_intervals(zone)) if self.holidays else clipped
 
-    def _whole_days(self, start: datetime, end: datetime, zone: ZoneInfo) -> list[Interval]:
-        raw: list[Interval] = []
-        day = start.astimezone(zone).date()
-        while day <= end.astimezone(zone).date():
-            if day not in self.holidays:
-                day_start = _local_instant(day, time(0, 0), zone)
-                day_end = _local_instant(day + timedelta(days=1), time(0, 0), zone)
-                raw.append((max(day_start, start), min(day_end, end)))
-            day += timedelta(days=1)
-        return raw
+    def _holiday_intervals(self, zone: ZoneInfo) -> list[Interval]:
+        """Each holiday as its whole local day, so an overnight period stops at its midnight."""
+        return merge_intervals(
+            (_local_instant(day, time(0, 0), zone),
+             _local_instant(day + timedelta(days=1), time(0, 0), zone))
+            for day in self.holidays)
 
     @staticmethod
     def _concrete(day: date, period: WeeklyPeriod, zone: ZoneInfo) -> Interval:
