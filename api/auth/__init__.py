@@ -1,0 +1,1 @@
+"""Users, API keys, tokens and the per-route role checks."""

@@ -1,0 +1,1 @@
+"""Customers and their service contracts (entitlements)."""

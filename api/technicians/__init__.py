@@ -1,0 +1,1 @@
+"""Technicians, their skills and territories, and their shifts with breaks."""
