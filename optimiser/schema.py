@@ -23,9 +23,11 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 
 
 class Strict(BaseModel):
-    """Base for every exchange-format object: unknown fields are errors."""
+    """Base for every exchange-format object: unknown fields are errors, and so are
+    infinite or NaN numbers (an infinite duration or time limit is never meant)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 def _require_unique_ids(items: list, what: str) -> None:
