@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me"
@@ -33,9 +33,29 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     escalation_interval_s: float = Field(default=60, ge=0)
     auto_replan_on_emergency: bool = False
+    # Plan jobs (api/plans): local days are counted in planning_timezone; a running
+    # job whose heartbeat is older than plan_job_stale_s is re-queued (while it has
+    # attempts left) or failed by the reaper, which runs every reaper interval.
+    planning_timezone: str = "UTC"
+    plan_job_heartbeat_s: float = Field(default=2, gt=0)
+    plan_job_stale_s: float = Field(default=60, gt=0)
+    plan_job_reaper_interval_s: float = Field(default=30, gt=0)
+    plan_job_max_attempts: int = Field(default=2, ge=1)
+    celery_queue: str = Field(default="plans", min_length=1)
     # Background jobs (escalation ticker, plan worker) start in the lifespan when
     # true; tests switch them off and drive the jobs explicitly.
     background_jobs: bool = True
+
+    @field_validator("planning_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:
