@@ -485,12 +485,16 @@ def _check_unassigned(request: PlanRequest, plan: Plan, report: _Report) -> None
 
 
 def _reason_is_false(request: PlanRequest, appointment: Appointment, reason: str) -> bool:
+    """True when ``reason`` plainly cannot hold. ``capacity`` ("could be done alone but
+    did not fit with the others") is never refuted: it is about time as much as load."""
     entitlements = {e.id: e for e in request.entitlements}
     techs = request.technicians
     if reason == "no_skilled_technician":
         return any(_has_skills(t, appointment, entitlements) for t in techs)
     if reason == "not_entitled":
-        return appointment.entitlement_id is None
+        entitlement = entitlements.get(appointment.entitlement_id or "")
+        return entitlement is None or (entitlement.onsite and entitlement.coverage is None
+                                       and entitlement.valid_until is None)
     if reason == "territory":
         return appointment.territory is None or all(
             not t.territories or appointment.territory in t.territories for t in techs)
@@ -498,8 +502,8 @@ def _reason_is_false(request: PlanRequest, appointment: Appointment, reason: str
         return not any(t.id in appointment.excluded_technicians for t in techs)
     if reason == "pinned_infeasible":
         return appointment.pinned_technician is None
-    if reason == "capacity":
-        return all(t.capacity is None for t in techs)
+    if reason == "window_unreachable":
+        return _fits_alone(request, appointment, entitlements)
     return False
 
 
@@ -509,6 +513,76 @@ def _has_skills(tech: Technician, appointment: Appointment,
     floor = entitlement.min_skill_level if entitlement and entitlement.min_skill_level else 0
     return all(tech.skills.get(skill, 0) >= max(level, floor)
                for skill, level in appointment.required_skills.items())
+
+
+def _may_take(tech: Technician, appointment: Appointment,
+              entitlements: dict[str, Entitlement]) -> bool:
+    """The static rules: skills, territory, exclusion, pin, load."""
+    return (_has_skills(tech, appointment, entitlements)
+            and (appointment.territory is None or not tech.territories
+                 or appointment.territory in tech.territories)
+            and tech.id not in appointment.excluded_technicians
+            and appointment.pinned_technician in (None, tech.id)
+            and (tech.capacity is None or appointment.demand <= tech.capacity))
+
+
+def _fits_alone(request: PlanRequest, appointment: Appointment,
+                entitlements: dict[str, Entitlement]) -> bool:
+    """True when some technician clearly could do this visit on an otherwise empty shift.
+
+    Conservative, so that it only ever refutes a false ``window_unreachable``: a
+    second of margin per leg (the model rounds travel up), shifts with more than one
+    break are skipped, and a break must fit wholly before leaving or after returning.
+    """
+    entitlement = entitlements.get(appointment.entitlement_id or "")
+    if entitlement is not None and not entitlement.onsite:
+        return False
+    calendar = None if entitlement is None else \
+        BusinessCalendar.from_coverage(entitlement.coverage, entitlement.timezone)
+    duration = timedelta(minutes=appointment.duration_min)
+    for tech in request.technicians:
+        if not _may_take(tech, appointment, entitlements):
+            continue
+        out = timedelta(minutes=reference_leg(request.travel, tech.start_location,
+                                              appointment.location)[0]) + TIME_TOLERANCE
+        back = timedelta(minutes=reference_leg(request.travel, appointment.location,
+                                               tech.home_end)[0]) + TIME_TOLERANCE
+        for work_shift in tech.shifts:
+            if len(work_shift.breaks) > 1:
+                continue
+            lo = work_shift.start + out
+            hi = work_shift.end + timedelta(minutes=tech.max_overtime_min) - back - duration
+            spans = [(w.start, w.end) for w in appointment.windows] or [(lo, hi)]
+            for span_start, span_end in spans:
+                first, last = max(span_start, lo), min(span_end, hi)
+                if last < first:
+                    continue
+                candidates = [first]
+                if calendar is not None:
+                    candidates += [s for s, _ in calendar.intervals(first, last + duration)]
+                candidates += [b.earliest_start + timedelta(minutes=b.duration_min) + out
+                               for b in work_shift.breaks]
+                if any(first <= s <= last and _clear_visit(s, duration, out, back, work_shift,
+                                                           calendar, entitlement)
+                       for s in candidates):
+                    return True
+    return False
+
+
+def _clear_visit(start: datetime, duration: timedelta, out: timedelta, back: timedelta,
+                 work_shift: Shift, calendar: BusinessCalendar | None,
+                 entitlement: Entitlement | None) -> bool:
+    if calendar is not None and not calendar.contains(start, start + duration):
+        return False
+    if entitlement is not None and entitlement.valid_until is not None and \
+            start > entitlement.valid_until:
+        return False
+    leave, home = start - out, start + duration + back
+    for b in work_shift.breaks:
+        length = timedelta(minutes=b.duration_min)
+        if leave - b.earliest_start < length and b.latest_end - home < length:
+            return False
+    return True
 
 
 def _check_kpis(request: PlanRequest, plan: Plan, report: _Report) -> None:

@@ -217,12 +217,13 @@ def timed_route(request: PlanRequest, technician_id: str, appointment_ids: Seque
 def make_plan(request: PlanRequest, *routes: Route,
               unassigned: Mapping[str, str] | None = None, kpis: bool = True) -> Plan:
     """A feasible plan of ``routes``; every other appointment is unassigned with the reason
-    given in ``unassigned`` (default ``window_unreachable``). KPIs via ``compute_kpis``."""
+    given in ``unassigned`` (default ``capacity``: "did not fit with the others", the one
+    reason the referee never refutes). KPIs via ``compute_kpis``."""
     scheduled = {s.appointment_id for r in routes for s in r.stops}
     reasons = dict(unassigned or {})
     left_out = [
-        Unassigned(appointment_id=a.id, reason=reasons.get(a.id, "window_unreachable"),
-                   detail=f"test: {reasons.get(a.id, 'window_unreachable')}")
+        Unassigned(appointment_id=a.id, reason=reasons.get(a.id, "capacity"),
+                   detail=f"test: {reasons.get(a.id, 'capacity')}")
         for a in request.appointments if a.id not in scheduled]
     plan = Plan(status="feasible", routes=list(routes), unassigned=left_out)
     if kpis:

@@ -167,6 +167,30 @@ def test_visit_running_past_coverage_end_is_caught():
     assert codes(request, plan) == {"coverage"}
 
 
+@pytest.mark.parametrize(("change", "reachable"), [
+    ({}, True),
+    ({"windows": [window("06:00", "07:50")]}, False),  # shift starts 08:00, 9.75 min away
+    ({"windows": [window("06:00", "08:10")]}, True),
+    ({"windows": [window("16:40", "18:00")]}, False),  # 30 min + 9.75 home > 17:00
+    ({"windows": [window("16:15", "18:00")]}, True),
+    ({"duration_min": 520}, False),  # 08:10 + 520 min + drive home is past 17:00
+    ({"duration_min": 500}, False),  # fits the shift, but lunch (12-14) cannot be taken
+    ({"duration_min": 200}, True),
+    ({"skills": {"gas": 1}}, False),
+    ({"excluded": ["T1"]}, False),
+    ({"entitlement_id": "E-EVENING"}, False),  # covered 18:00-22:00 only
+    ({"entitlement_id": "E-LATE-SHIFT"}, True),
+])
+def test_window_unreachable_is_refuted_only_when_an_empty_day_clearly_reaches_it(change,
+                                                                                reachable):
+    fields = {"windows": [], **change}
+    entitlements = [entitlement("E-EVENING", coverage=[coverage(start="18:00", end="22:00")]),
+                    entitlement("E-LATE-SHIFT", coverage=[coverage(start="14:00", end="22:00")])]
+    request = make_request([tech(breaks=[lunch()])], [appt("A1", **fields)], entitlements)
+    plan = make_plan(request, unassigned={"A1": "window_unreachable"})
+    assert (codes(request, plan) == {"unassigned_reason"}) is reachable
+
+
 def test_pinned_appointment_may_be_reported_unassigned():
     request = make_request([tech("T1"), tech("T2")], [appt("A1", pinned="T2", excluded=["T2"])])
     plan = make_plan(request, unassigned={"A1": "pinned_infeasible"})
@@ -422,6 +446,18 @@ def reason_pinned_without_pin(request, plan):
 @case("unassigned_reason")
 def reason_not_entitled_without_entitlement(request, plan):
     plan.unassigned[0].reason = "not_entitled"
+
+
+@case("unassigned_reason")
+def reason_not_entitled_with_unrestricted_entitlement(request, plan):
+    request.entitlements.append(entitlement("E-ANY"))
+    appt_of(request, "A4").entitlement_id = "E-ANY"
+    plan.unassigned[0].reason = "not_entitled"
+
+
+@case("unassigned_reason")
+def reason_window_unreachable_but_an_empty_day_reaches_it(request, plan):
+    appt_of(request, "A4").windows = [window("15:00", "16:00")]
 
 
 @case("unassigned_reason")
