@@ -170,6 +170,10 @@ def validate_plan(request: PlanRequest, plan: Plan) -> list[Violation]:
     seen_shifts: set[tuple[str, int]] = set()
     spans: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     for route in plan.routes:
+        if not all(_is_aware(t) for t in _route_times(route)):
+            report.add("naive_datetime", "a departure, return, stop or break time has no UTC "
+                       "offset; its times cannot be checked", technician=route.technician_id)
+            continue
         tech = technicians.get(route.technician_id)
         if tech is None:
             report.add("unknown_technician", f"route for unknown technician "
@@ -183,8 +187,8 @@ def validate_plan(request: PlanRequest, plan: Plan) -> list[Violation]:
             report.add("duplicate_route", f"second route for shift {route.shift_index}",
                        technician=tech.id)
         seen_shifts.add((tech.id, route.shift_index))
-        if _check_route(request, tech, route, report):
-            spans[tech.id].append((route.departure, route.return_))
+        _check_route(request, tech, route, report)
+        spans[tech.id].append((route.departure, route.return_))
     for tech_id, tech_spans in spans.items():
         ordered = sorted(tech_spans)
         for (_, first_end), (second_start, _) in zip(ordered, ordered[1:], strict=False):
@@ -193,7 +197,8 @@ def validate_plan(request: PlanRequest, plan: Plan) -> list[Violation]:
                            f"before the previous one returns at {_fmt(first_end)}",
                            technician=tech_id)
     _check_unassigned(request, plan, report)
-    _check_kpis(request, plan, report)
+    if not any(v.rule == "naive_datetime" for v in report.violations):
+        _check_kpis(request, plan, report)  # KPIs need comparable (aware) times
     return report.violations
 
 
@@ -231,12 +236,8 @@ def _route_times(route: Route) -> list[datetime]:
 
 
 def _check_route(request: PlanRequest, tech: Technician, route: Route,
-                 report: _Report) -> bool:
-    """Check one route; False when its times are unusable (naive datetimes)."""
-    if not all(_is_aware(t) for t in _route_times(route)):
-        report.add("naive_datetime", "a departure, return, stop or break time has no UTC "
-                   "offset; its times cannot be checked", technician=tech.id)
-        return False
+                 report: _Report) -> None:
+    """Check one route (its times are all aware)."""
     shift = tech.shifts[route.shift_index]
     appointments = {a.id: a for a in request.appointments}
     entitlements = {e.id: e for e in request.entitlements}
@@ -252,7 +253,6 @@ def _check_route(request: PlanRequest, tech: Technician, route: Route,
     _check_chain(request, tech, shift, route, appointments, breaks, report)
     _check_breaks(shift, route, report, tech.id)
     _check_capacity(tech, route, appointments, report)
-    return True
 
 
 def _check_eligibility(tech: Technician, appointment: Appointment,

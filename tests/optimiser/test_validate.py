@@ -7,6 +7,7 @@ one). ``test_every_rule_has_a_case`` keeps ``RULES`` and the cases in step.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -490,6 +491,35 @@ def test_broken_rule_is_caught(item: Case):
 
 def test_every_rule_has_a_case():
     assert {c.rule for c in CASES} == set(RULES)
+
+
+def test_referee_never_crashes_on_scrambled_plans():
+    """Random damage (moved times, swapped ids, dropped or repeated stops) gives violations,
+    never an exception: the referee must survive any plan a buggy solver could emit."""
+    rng = random.Random(7)
+    for _ in range(300):
+        request, plan = scenario(kpis=True)
+        stops = [s for r in plan.routes for s in r.stops]
+        for _ in range(rng.randint(1, 4)):
+            stop, route = rng.choice(stops), rng.choice(plan.routes)
+            damage = rng.randrange(7)
+            if damage == 0:
+                stop.start += timedelta(minutes=rng.uniform(-300, 300))
+            elif damage == 1:
+                stop.appointment_id = rng.choice(["A1", "A2", "A3", "A4", "ZZ"])
+            elif damage == 2 and route.stops:
+                route.stops.pop(rng.randrange(len(route.stops)))
+            elif damage == 3:
+                route.stops.append(stop.model_copy())
+            elif damage == 4:
+                route.technician_id = rng.choice(["T1", "T2", "T3"])
+                route.shift_index = rng.choice([0, 1, -1])
+            elif damage == 5:
+                stop.end = stop.end.replace(tzinfo=None)
+            else:
+                route.breaks.append(BreakTaken(start=stop.start, end=stop.start))
+        found = validate_plan(request, plan)
+        assert all(v.rule in RULES and v.message for v in found)
 
 
 def test_infeasible_request_plan():
