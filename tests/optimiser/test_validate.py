@@ -133,6 +133,26 @@ def test_one_second_rounding_is_tolerated_but_more_is_not():
     assert codes(request, plan) == {"stop_travel"}
 
 
+@pytest.mark.parametrize(("early_s", "caught"), [(0.5, False), (2, True)])
+def test_window_start_has_one_second_tolerance(early_s, caught):
+    request, plan = scenario()
+    a1 = stop_of(plan, "A1")  # starts exactly at its window's 09:00 opening
+    a1.start -= timedelta(seconds=early_s)
+    a1.end -= timedelta(seconds=early_s)
+    assert ("window" in codes(request, plan)) is caught
+
+
+@pytest.mark.parametrize(("window_start", "ok"), [("17:30", True), ("17:31", False)])
+def test_visit_may_end_exactly_when_coverage_ends(window_start, ok):
+    request = make_request(
+        [tech(shifts=[shift("17:00", "19:00")])],
+        [appt("A1", entitlement_id="E1", location=near(1, 0), duration_min=30,
+              windows=[window(window_start, "17:50")])],
+        [entitlement("E1", coverage=[coverage(end="18:00")])])
+    plan = make_plan(request, timed_route(request, "T1", ["A1"]))
+    assert (codes(request, plan) == set()) is ok
+
+
 def test_matrix_travel_model():
     travel = Travel(model="matrix", durations_min=[[0, 20, 30], [20, 0, 15], [30, 15, 0]],
                     distances_km=[[0, 10, 18], [10, 0, 9], [18, 9, 0]])
