@@ -5,5 +5,6 @@ The entry point is :func:`optimiser.solve`, which takes a
 """
 
 from optimiser.schema import Plan, PlanRequest
+from optimiser.solver import Progress, solve
 
-__all__ = ["Plan", "PlanRequest"]
+__all__ = ["Plan", "PlanRequest", "Progress", "solve"]

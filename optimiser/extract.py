@@ -1,0 +1,127 @@
+"""Read the routes of a routing solution back into the exchange format.
+
+Starts come from the model (integer seconds, already feasible); everything
+else is recomputed in exact minutes: the technician leaves a stop when the
+visit ends and drives, pausing for any break that falls on the way, so the
+reported arrival is never after the start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ortools.constraint_solver import pywrapcp
+
+from optimiser.model import BuiltModel
+from optimiser.problem import Vehicle
+from optimiser.schema import BreakTaken, Route, Stop
+
+
+@dataclass(frozen=True)
+class RoutedVisit:
+    appointment: int
+    start_s: int
+
+
+def route_of(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: int) -> list[RoutedVisit]:
+    routing, manager, time = built.routing, built.manager, built.time
+    visits = []
+    index = solution.Value(routing.NextVar(routing.Start(vehicle)))
+    while not routing.IsEnd(index):
+        position = manager.IndexToNode(index) - built.nodes.num_depots
+        visits.append(RoutedVisit(built.nodes.appointments[position],
+                                  solution.Min(time.CumulVar(index))))
+        index = solution.Value(routing.NextVar(index))
+    return visits
+
+
+def breaks_of(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: int) -> list[
+        tuple[int, int]]:
+    found = []
+    for interval in built.breaks.get(vehicle, []):
+        if solution.PerformedValue(interval):
+            start = solution.StartValue(interval)
+            found.append((start, start + solution.DurationValue(interval)))
+    return sorted(found)
+
+
+def drive(leave_s: float, travel_s: float, breaks: list[tuple[int, int]]) -> float:
+    """Arrival time when leaving at ``leave_s``, pausing the drive for breaks on the way."""
+    cursor, remaining = leave_s, travel_s
+    for start, end in breaks:
+        if end <= cursor:
+            continue
+        if start >= cursor + remaining:
+            break
+        remaining -= max(0.0, start - cursor)
+        cursor = max(cursor, float(end))
+    return cursor + remaining
+
+
+def build_route(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: Vehicle) -> Route | None:
+    visits = route_of(built, solution, vehicle.index)
+    if not visits:
+        return None
+    problem = built.problem
+    request, timebase, travel = problem.request, problem.timebase, problem.travel
+    zone = vehicle.shift.start.tzinfo
+    breaks = breaks_of(built, solution, vehicle.index)
+    departure = float(solution.Min(built.time.CumulVar(built.routing.Start(vehicle.index))))
+    first_start = visits[0].start_s
+    departure = min(departure, float(first_start))
+
+    stops: list[Stop] = []
+    point, leave = vehicle.start_point, departure
+    total_min = total_km = 0.0
+    for visit in visits:
+        appointment = request.appointments[visit.appointment]
+        target = travel.appointment_point[visit.appointment]
+        leg_min = float(travel.duration_min[point, target])
+        leg_km = float(travel.distance_km[point, target])
+        arrival = min(drive(leave, leg_min * 60, breaks), float(visit.start_s))
+        start = float(visit.start_s)
+        end = start + appointment.duration_min * 60
+        lateness = 0.0
+        sla_met = None
+        if appointment.sla_due is not None:
+            lateness = max(0.0, (start - timebase.offset_s(appointment.sla_due)) / 60)
+            sla_met = lateness <= 0
+        stops.append(Stop(
+            appointment_id=appointment.id,
+            arrival=timebase.instant(arrival, zone), start=timebase.instant(start, zone),
+            end=timebase.instant(end, zone), travel_min=leg_min, distance_km=leg_km,
+            sla_met=sla_met, lateness_min=lateness))
+        total_min += leg_min
+        total_km += leg_km
+        point, leave = target, end
+    back_min = float(travel.duration_min[point, vehicle.end_point])
+    total_min += back_min
+    total_km += float(travel.distance_km[point, vehicle.end_point])
+    returned = drive(leave, back_min * 60, breaks)
+    overtime = max(0.0, (returned - timebase.offset_s(vehicle.shift.end)) / 60)
+    return Route(
+        technician_id=vehicle.technician_id, shift_index=vehicle.shift_index,
+        departure=timebase.instant(departure, zone), return_=timebase.instant(returned, zone),
+        stops=stops,
+        breaks=[BreakTaken(start=timebase.instant(s, zone), end=timebase.instant(e, zone))
+                for s, e in breaks],
+        travel_min=total_min, distance_km=total_km, overtime_min=overtime)
+
+
+def build_routes(built: BuiltModel, solution: pywrapcp.Assignment) -> list[Route]:
+    routes = []
+    for vehicle in built.problem.vehicles:
+        route = build_route(built, solution, vehicle)
+        if route is not None:
+            routes.append(route)
+    return routes
+
+
+def assigned_appointments(built: BuiltModel, solution: pywrapcp.Assignment) -> set[int]:
+    routing = built.routing
+    found = set()
+    for position in range(len(built.nodes.appointments)):
+        index = built.index_of(position)
+        if solution.Value(routing.NextVar(index)) != index:
+            found.add(built.nodes.appointments[position])
+    return found

@@ -1,0 +1,56 @@
+"""Who does a visit: preferred technicians (soft) and re-planning moves (soft).
+
+OR-Tools has no per-(visit, vehicle) cost, but a dimension whose transit
+depends on the vehicle, with a span cost of 1, adds exactly "the surcharge of
+each visit on this vehicle" to the objective, and is folded into the arc costs
+of the vehicle's cost class. One unary vector per technician (its shifts share
+it), registered only when some visit has a preference or a planned technician.
+"""
+
+from __future__ import annotations
+
+from ortools.constraint_solver import pywrapcp
+
+from optimiser.model.costs import PREFERRED_SURCHARGE_S
+from optimiser.model.nodes import ModelNodes
+from optimiser.problem import Problem
+
+TECHNICIAN_COSTS = "technician_costs"
+
+
+def surcharges(problem: Problem, nodes: ModelNodes, technician_id: str) -> list[int]:
+    """Cost of each model node when done by ``technician_id`` (0 for depots)."""
+    request = problem.request
+    move_cost = int(request.options.move_cost_min * 60)
+    costs = [0] * nodes.size
+    for position, appointment in enumerate(nodes.appointments):
+        visit = request.appointments[appointment]
+        cost = 0
+        if visit.preferred_technicians and technician_id not in visit.preferred_technicians:
+            cost += PREFERRED_SURCHARGE_S
+        if visit.planned_technician is not None and visit.planned_technician != technician_id:
+            cost += move_cost
+        costs[nodes.node_of(position)] = cost
+    return costs
+
+
+def add_technician_costs(routing: pywrapcp.RoutingModel, problem: Problem,
+                         nodes: ModelNodes) -> int:
+    """Register the surcharges; returns the largest total a plan can pay (for bounds)."""
+    request = problem.request
+    if not any(request.appointments[a].preferred_technicians or
+               request.appointments[a].planned_technician for a in nodes.appointments):
+        return 0
+    evaluators: dict[str, int] = {}
+    worst = [0] * nodes.size
+    for vehicle in problem.vehicles:
+        if vehicle.technician_id not in evaluators:
+            costs = surcharges(problem, nodes, vehicle.technician_id)
+            worst = [max(a, b) for a, b in zip(worst, costs, strict=True)]
+            evaluators[vehicle.technician_id] = routing.RegisterUnaryTransitVector(costs)
+    capacity = sum(worst) + 1
+    routing.AddDimensionWithVehicleTransits(
+        [evaluators[v.technician_id] for v in problem.vehicles], 0, capacity, True,
+        TECHNICIAN_COSTS)
+    routing.GetDimensionOrDie(TECHNICIAN_COSTS).SetSpanCostCoefficientForAllVehicles(1)
+    return sum(worst)

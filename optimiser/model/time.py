@@ -1,0 +1,124 @@
+"""The time dimension and every rule on it: visit starts, SLA, shifts, overtime, breaks.
+
+Time is integer seconds after the request's origin (see ``timebase``). The
+transit of an arc i -> j is the visit length at i plus the travel i -> j, so a
+node's cumul is the START of its visit. Slack is waiting (or a break).
+"""
+
+from __future__ import annotations
+
+from ortools.constraint_solver import pywrapcp
+
+from optimiser.eligibility import Eligibility
+from optimiser.intervals import gaps
+from optimiser.model.costs import OVERTIME_COST_PER_S, SLA_COST_PER_S, STABILITY_COST_PER_S
+from optimiser.model.nodes import ModelNodes
+from optimiser.problem import Problem
+
+TIME = "time"
+
+
+def add_time_dimension(routing: pywrapcp.RoutingModel, problem: Problem,
+                       nodes: ModelNodes) -> pywrapcp.RoutingDimension:
+    """Service-plus-travel transits registered as one matrix (no Python callback per arc)."""
+    transit = nodes.travel_s + nodes.service_s[:, None]
+    evaluator = routing.RegisterTransitMatrix(transit.tolist())
+    horizon = max(problem.horizon, 1)
+    routing.AddDimension(evaluator, horizon, horizon, False, TIME)
+    return routing.GetDimensionOrDie(TIME)
+
+
+def add_shift_bounds(routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDimension,
+                     problem: Problem) -> None:
+    """Leave no earlier than the shift start; be back by shift end + maximum overtime."""
+    for vehicle in problem.vehicles:
+        time.CumulVar(routing.Start(vehicle.index)).SetRange(vehicle.start, vehicle.hard_end)
+        time.CumulVar(routing.End(vehicle.index)).SetRange(vehicle.start, vehicle.hard_end)
+
+
+def add_overtime_costs(routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDimension,
+                       problem: Problem) -> None:
+    """Returning after the shift end is allowed (up to the hard end) but costs."""
+    for vehicle in problem.vehicles:
+        if vehicle.hard_end > vehicle.end:
+            time.SetCumulVarSoftUpperBound(routing.End(vehicle.index), vehicle.end,
+                                           OVERTIME_COST_PER_S)
+
+
+def restrict_visit_starts(manager: pywrapcp.RoutingIndexManager,
+                          time: pywrapcp.RoutingDimension, nodes: ModelNodes,
+                          eligibility: list[Eligibility]) -> None:
+    """Allowed start intervals as the cumul range, the holes between them removed."""
+    for position, appointment in enumerate(nodes.appointments):
+        intervals = eligibility[appointment].start_intervals
+        cumul = time.CumulVar(manager.NodeToIndex(nodes.node_of(position)))
+        cumul.SetRange(intervals[0][0], intervals[-1][1])
+        for lo, hi in gaps(intervals):
+            cumul.RemoveInterval(lo, hi)
+
+
+def soft_start_bounds(problem: Problem, appointment: int) -> tuple[
+        tuple[int, int] | None, tuple[int, int] | None]:
+    """(upper, lower) soft bounds on a visit's start as (bound, cost per second).
+
+    The upper bound is the SLA due time; with re-planning also ``planned_start``
+    plus the tolerance. OR-Tools keeps one soft upper bound per node, so when
+    both exist the earlier wins, with the larger cost (an approximation).
+    """
+    request = problem.request
+    visit = request.appointments[appointment]
+    upper: tuple[int, int] | None = None
+    lower: tuple[int, int] | None = None
+    if visit.sla_due is not None:
+        upper = (problem.timebase.not_after(visit.sla_due), SLA_COST_PER_S[visit.priority])
+    if visit.planned_start is not None:
+        tolerance = int(request.options.shift_tolerance_min * 60)
+        planned = problem.timebase.not_after(visit.planned_start)
+        lower = (max(planned - tolerance, 0), STABILITY_COST_PER_S)
+        late = (planned + tolerance, STABILITY_COST_PER_S)
+        upper = late if upper is None else (min(upper[0], late[0]), max(upper[1], late[1]))
+    return upper, lower
+
+
+def add_start_costs(manager: pywrapcp.RoutingIndexManager, time: pywrapcp.RoutingDimension,
+                    problem: Problem, nodes: ModelNodes) -> None:
+    """SLA lateness (by priority) and re-planning drift as soft cumul bounds."""
+    for position, appointment in enumerate(nodes.appointments):
+        upper, lower = soft_start_bounds(problem, appointment)
+        index = manager.NodeToIndex(nodes.node_of(position))
+        if upper is not None:
+            time.SetCumulVarSoftUpperBound(index, max(upper[0], 0), upper[1])
+        if lower is not None and lower[0] > 0:
+            time.SetCumulVarSoftLowerBound(index, lower[0], lower[1])
+
+
+def add_breaks(routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager,
+               time: pywrapcp.RoutingDimension, problem: Problem,
+               nodes: ModelNodes) -> dict[int, list[pywrapcp.IntervalVar]]:
+    """Hard breaks as interval variables; visit lengths as node visit transits.
+
+    With the visit length declared as the node's visit transit, a break may fall
+    in travel or waiting time but never inside a visit.
+    """
+    solver = routing.solver()
+    visit_transits = [0] * routing.Size()
+    for index in range(routing.Size()):
+        if routing.IsStart(index):
+            continue
+        visit_transits[index] = int(nodes.service_s[manager.IndexToNode(index)])
+    breaks: dict[int, list[pywrapcp.IntervalVar]] = {}
+    for vehicle in problem.vehicles:
+        if not vehicle.usable:
+            continue
+        intervals = [
+            solver.FixedDurationIntervalVar(b.start_min, b.start_max, b.duration, False,
+                                            f"break {vehicle.index}.{k}")
+            for k, b in enumerate(vehicle.breaks) if b.duration > 0
+        ]
+        if not intervals:
+            continue
+        time.SetBreakIntervalsOfVehicle(intervals, vehicle.index, visit_transits)
+        for interval in intervals:
+            routing.AddIntervalToAssignment(interval)
+        breaks[vehicle.index] = intervals
+    return breaks

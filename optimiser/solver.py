@@ -1,0 +1,79 @@
+"""The optimiser's entry point: a plan request in, a plan out.
+
+compile (clock, travel, vehicles) -> eligibility (hard rules decided up front)
+-> routing model -> search -> routes read back -> reasons for what was left out.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from optimiser.eligibility import Eligibility, assess
+from optimiser.explain import explain_unassigned
+from optimiser.extract import build_routes, route_of
+from optimiser.model import build_model
+from optimiser.problem import Problem, compile_problem
+from optimiser.schema import Plan, PlanRequest
+from optimiser.search import Progress, run_search, search_parameters
+
+__all__ = ["Progress", "solve"]
+
+MIN_SEARCH_S = 0.2
+"""The search always gets at least this long, even if building the model used the budget."""
+
+
+def _attach_kpis(request: PlanRequest, plan: Plan) -> Plan:
+    try:
+        from optimiser.kpis import compute_kpis
+    except ImportError:  # the KPI module is written separately; plans stay valid without it
+        return plan
+    plan.kpis = compute_kpis(request, plan)
+    return plan
+
+
+def _plan_without_search(problem: Problem, eligibility: list[Eligibility],
+                         started: float) -> Plan:
+    unassigned = explain_unassigned(problem, eligibility, {})
+    return Plan(status="feasible", routes=[], unassigned=unassigned,
+                solve_time_s=time.perf_counter() - started, objective=0)
+
+
+def solve(request: PlanRequest, *, time_limit_s: float | None = None, seed: int | None = None,
+          progress: Callable[[Progress], None] | None = None,
+          stop: threading.Event | None = None) -> Plan:
+    """Plan ``request``; always returns a plan that honours every hard rule.
+
+    ``time_limit_s`` and ``seed`` override ``request.options``; ``progress`` is
+    called with a :class:`Progress` as better plans are found; setting ``stop``
+    ends the search early with the best plan so far.
+    """
+    started = time.perf_counter()
+    options = request.options
+    limit = options.time_limit_s if time_limit_s is None else time_limit_s
+    seed = options.seed if seed is None else seed
+
+    problem = compile_problem(request)
+    eligibility = assess(problem)
+    if not problem.vehicles or not any(e.plannable for e in eligibility):
+        return _attach_kpis(request, _plan_without_search(problem, eligibility, started))
+
+    built = build_model(problem, eligibility)
+    remaining = max(limit - (time.perf_counter() - started), MIN_SEARCH_S)
+    params = search_parameters(remaining, options.solution_limit)
+    solution = run_search(built, params, started=started, progress=progress, stop=stop,
+                          seed=seed)
+    if solution is None:  # stopped before a first solution: nothing planned
+        return _attach_kpis(request, _plan_without_search(problem, eligibility, started))
+
+    routed = {v.index: [visit.appointment for visit in route_of(built, solution, v.index)]
+              for v in problem.vehicles}
+    plan = Plan(
+        status="feasible",
+        routes=build_routes(built, solution),
+        unassigned=explain_unassigned(problem, eligibility, routed),
+        solve_time_s=time.perf_counter() - started,
+        objective=int(solution.ObjectiveValue()),
+    )
+    return _attach_kpis(request, plan)
