@@ -96,5 +96,11 @@ def roles_for(current: Status | str, to: Status | str) -> frozenset[str] | None:
     return TRANSITIONS.get((Status(current), Status(to)))
 
 
+def may(role: str, current: Status | str, to: Status | str) -> bool:
+    """Whether ``role`` may take ``current -> to`` (admin may take every existing edge)."""
+    roles = roles_for(current, to)
+    return roles is not None and (role == "admin" or role in roles)
+
+
 def is_reopen(current: Status | str, to: Status | str) -> bool:
     return Status(current) == Status.resolved and Status(to) == Status.assigned

@@ -16,10 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import NotFound
+from api.tickets.models import SlaClock, Ticket
 from optimiser.calendars import BusinessCalendar, Interval, WeeklyPeriod
 
 
@@ -280,3 +285,58 @@ def evaluate(clock: ClockLike, *, calendar: BusinessCalendar, now: datetime) -> 
     if late:
         events += _mark_breached(clock, now)
     return events
+
+
+# ------------------------------------------------- services for other domains
+
+
+def _onsite_clock(db: Session, ticket_id: int) -> SlaClock | None:
+    return db.scalar(
+        select(SlaClock).where(SlaClock.ticket_id == ticket_id, SlaClock.kind == ClockKind.onsite)
+    )
+
+
+def onsite_due(*, db: Session, ticket: Ticket | int) -> datetime | None:
+    """When the technician must be on site (the appointment's ``sla_due``), or ``None``.
+
+    ``None`` when the ticket needs no on-site work, its contract does not cover
+    it, or the on-site clock was cancelled (ticket resolved remotely or
+    cancelled). While the ticket is on hold the value is provisional: resuming
+    pushes it by the paused business time.
+    """
+    ticket_id = ticket if isinstance(ticket, int) else ticket.id
+    clock = _onsite_clock(db, ticket_id)
+    if clock is None or clock.stage == Stage.cancelled:
+        return None
+    return clock.due_at
+
+
+def mark_onsite_met(
+    *, db: Session, ticket_id: int, at: datetime, actor: str = "system:appointments"
+) -> SlaClock | None:
+    """Stop the on-site clock at ``at`` (the visit started / was completed).
+
+    Returns the clock (stage ``met``, or ``breached`` when ``at`` was after the
+    due time), or ``None`` when the ticket has no on-site clock. Calling it
+    again is harmless: the first arrival counts.
+    """
+    from api.events import record_event  # the event log imports auth; keep sla importable alone
+
+    ticket = db.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound("ticket", ticket_id)
+    clock = _onsite_clock(db, ticket_id)
+    if clock is None or clock.met_at is not None or clock.stage == Stage.cancelled:
+        return clock if clock is not None and clock.stage != Stage.cancelled else None
+    calendar = calendar_from_json(ticket.sla_policy["calendar"])
+    events = complete(clock, calendar=calendar, at=at)
+    ticket.updated_at = datetime.now(UTC)  # the ticket's version moves with its clocks
+    data = {"clock": clock.kind, "due_at": clock.due_at.astimezone(UTC).isoformat(),
+            "at": at.astimezone(UTC).isoformat(), "target_min": clock.target_min}  # fmt: skip
+    record_event(db, entity_type="ticket", entity_id=ticket_id, action="onsite_arrived",
+                 actor=actor, data={**data, "met": clock.stage == Stage.met})  # fmt: skip
+    for action in events:
+        record_event(db, entity_type="ticket", entity_id=ticket_id, action=action, actor=actor,
+                     data=data)  # fmt: skip
+    db.flush()
+    return clock
