@@ -66,7 +66,17 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The envelope documented for the given status codes (default: all of them)."""
     chosen = codes or tuple(c for c in ERROR_RESPONSES if isinstance(c, int))
-    return {code: ERROR_RESPONSES[code] for code in chosen}
+    return {code: ERROR_RESPONSES.get(code) or _response(code, _describe(code))
+            for code in chosen}
+
+
+def _describe(code: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(code).phrase
+    except ValueError:
+        return "Error"
 
 
 # ------------------------------------------------------------------- domain errors

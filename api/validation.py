@@ -1,0 +1,45 @@
+"""Reusable constrained field types for request bodies (one place, every domain).
+
+Strings are bounded to their column sizes and refuse control characters: a
+NUL byte cannot be stored in PostgreSQL, and silently differing behaviour
+between backends is worse than a clear 422.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+
+
+def text(max_length: int, *, min_length: int = 1) -> Any:
+    """A single-line string: stripped, ``min_length``..``max_length``, no control chars."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length,
+                                            max_length=max_length, pattern=_NO_CONTROL)]
+
+
+def _known_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                         f"'Europe/London')") from exc
+    return value
+
+
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$"),
+    AfterValidator(_known_timezone),
+    Field(examples=["Europe/London"]),
+]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1,
+                               description="The version you read (ETag); 409 if stale")]
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Email = Annotated[str, StringConstraints(max_length=254,
+                                         pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")]
