@@ -5,15 +5,22 @@ The HTTP-level tests (422 naming ``address``, the cache table) are at the end.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from geopy.exc import GeocoderServiceError, GeocoderTimedOut
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 from geopy.geocoders.base import Geocoder
 from geopy.location import Location
+from sqlalchemy import select
 
 from api.appointments.gazetteer import GazetteerGeocoder, find_postcode, normalise_address
 from api.appointments.geocoding import GeocodingFailed, build_geocoder, cache_key, geocode
+from api.appointments.models import GeocodeCache
+from tests.api.appointment_helpers import BODY, count_appointments
 
 
 def test_gazetteer_is_a_geopy_geocoder_with_the_geopy_contract() -> None:
@@ -100,3 +107,85 @@ def test_geocode_failures_are_errors_never_zero_zero(answer: object, message: st
 def test_geocode_refuses_empty_address() -> None:
     with pytest.raises(GeocodingFailed, match="empty"):
         geocode(GazetteerGeocoder().geocode, "   ")
+
+
+# ----------------------------------------------------------------- through the API
+
+URL = "/api/v1/appointments"
+ADDRESS_BODY = {key: value for key, value in BODY.items() if key != "location"}
+
+
+def test_address_is_geocoded_and_cached(client: TestClient, app: FastAPI,
+                                        api_key_headers: dict[str, str]) -> None:
+    address = "British Museum, Great Russell Street, London WC1B 3DG"
+    response = client.post(URL, json={**ADDRESS_BODY, "address": address},
+                           headers=api_key_headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["location"] == pytest.approx({"lat": 51.5194, "lon": -0.127})
+    assert body["address"] == address and body["geocoded_address"] == address
+    with app.state.sessionmaker() as session:
+        cached = session.scalars(select(GeocodeCache)).all()
+    assert [(c.provider, c.query) for c in cached] == [("offline", cache_key(address))]
+
+
+def test_the_cache_answers_before_the_provider(client: TestClient, app: FastAPI,
+                                               api_key_headers: dict[str, str]) -> None:
+    # An address the gazetteer does not know, already in the cache: the cache answers.
+    with app.state.sessionmaker.begin() as session:
+        session.add(GeocodeCache(provider="offline", query="7 cached lane, springfield",
+                                 lat=12.5, lon=7.25, display="7 Cached Lane"))
+    response = client.post(URL, json={**ADDRESS_BODY, "address": "7 Cached Lane,  Springfield"},
+                           headers=api_key_headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["location"] == {"lat": 12.5, "lon": 7.25}
+    # Same address twice: still one cache row.
+    for _ in range(2):
+        assert client.post(URL, json={**ADDRESS_BODY, "address": "Tower of London, EC3N 4AB"},
+                           headers=api_key_headers).status_code == 201
+    with app.state.sessionmaker() as session:
+        assert len(session.scalars(select(GeocodeCache)).all()) == 2
+
+
+def test_unknown_address_is_422_naming_address_and_writes_nothing(
+        client: TestClient, app: FastAPI, api_key_headers: dict[str, str]) -> None:
+    response = client.post(URL, json={**ADDRESS_BODY, "address": "1 Nowhere Road, Atlantis"},
+                           headers=api_key_headers)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["details"] == [{"field": "body.address",
+                                 "message": "no location found for address "
+                                            "'1 Nowhere Road, Atlantis'"}]
+    assert count_appointments(app) == 0
+
+
+def test_provider_failure_is_422_naming_address(client: TestClient, app: FastAPI,
+                                                api_key_headers: dict[str, str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.appointments import routes
+
+    def down(_query: str) -> None:
+        raise GeocoderTimedOut("Service timed out")
+
+    monkeypatch.setattr(routes, "build_geocoder", lambda _provider, _agent: down)
+    response = client.post(URL, json={**ADDRESS_BODY, "address": "10 Downing Street"},
+                           headers=api_key_headers)
+    assert response.status_code == 422
+    detail = response.json()["error"]["details"][0]
+    assert detail["field"] == "body.address" and "GeocoderTimedOut" in detail["message"]
+    assert count_appointments(app) == 0
+
+
+def test_patching_the_address_moves_the_visit(client: TestClient, headers_for: Any,
+                                              api_key_headers: dict[str, str]) -> None:
+    created = client.post(URL, json=BODY, headers=api_key_headers).json()
+    url = f"{URL}/{created['id']}"
+    dispatcher = headers_for("dispatcher")
+    moved = client.patch(url, headers=dispatcher,
+                         json={"version": 1, "address": "Wembley Stadium, London HA9 0WS"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["location"] == pytest.approx({"lat": 51.556, "lon": -0.2796})
+    assert moved.json()["version"] == 2
+    lost = client.patch(url, headers=dispatcher, json={"version": 2, "address": "Atlantis"})
+    assert lost.status_code == 422
+    assert lost.json()["error"]["details"][0]["field"] == "body.address"

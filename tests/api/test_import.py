@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from api.appointments.csv_import import CsvImportError, parse_appointments_csv
+from api.appointments.models import GeocodeCache
+from api.events import Event
+from tests.api.appointment_helpers import count_appointments, make_technician
 
 HEADER = "duration_min,lat,lon,address,required_skills,windows,priority,excluded_technician_ids"
 GOOD_ROW = "45,51.5,-0.1,,hvac:3;electrical:1," \
@@ -87,3 +95,87 @@ def test_too_many_errors_stop_early() -> None:
     rows = "\n".join("x" for _ in range(600))
     errors = _errors(f"duration_min\n{rows}\n")
     assert len(errors) == 501 and errors[-1][1] == "file"
+
+
+# ----------------------------------------------------------------- through the API
+
+URL = "/api/v1/appointments/import"
+CSV_OK = (f"{HEADER}\n{GOOD_ROW}\n"
+          "30,,,\"Tower of London, London EC3N 4AB\",,,,\n"
+          "60,51.45,-0.2,,plumbing:2,,4,\n")
+
+
+def test_import_as_text_csv_creates_every_row(client: TestClient, app: FastAPI,
+                                              api_key_headers: dict[str, str]) -> None:
+    technicians = [make_technician(app), make_technician(app, name="B")]
+    text = CSV_OK.replace("4;5", ";".join(map(str, technicians)))
+    response = client.post(URL, content=text,
+                           headers={**api_key_headers, "Content-Type": "text/csv"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["created"] == 3 and len(body["items"]) == 3
+    assert body["items"][0]["excluded_technician_ids"] == technicians
+    assert body["items"][1]["location"] == pytest.approx({"lat": 51.5081, "lon": -0.0759})
+    assert body["items"][2]["priority"] == 4
+    assert count_appointments(app) == 3
+    with app.state.sessionmaker() as session:
+        via = [e.data["via"] for e in session.scalars(select(Event).where(
+            Event.entity_type == "appointment"))]
+    assert via == ["import"] * 3
+
+
+def test_import_as_multipart_upload(client: TestClient, app: FastAPI,
+                                    headers_for: Any) -> None:
+    text = "duration_min,lat,lon\n30,51.5,-0.1\n"
+    response = client.post(URL, files={"file": ("visits.csv", text.encode(), "text/csv")},
+                           headers=headers_for("dispatcher"))
+    assert response.status_code == 201, response.text
+    assert count_appointments(app) == 1
+
+
+def test_one_bad_row_writes_nothing_and_names_row_and_field(
+        client: TestClient, app: FastAPI, api_key_headers: dict[str, str]) -> None:
+    rows = ["30,51.5,-0.1,,,,,"] * 5 + ["abc,51.5,-0.1,,,,,"] + ["30,51.5,-0.1,,,,,"]
+    response = client.post(URL, content="\n".join([HEADER, *rows]) + "\n",
+                           headers={**api_key_headers, "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and "nothing was written" in error["message"]
+    assert error["details"] == [{
+        "row": 7, "field": "duration_min",
+        "message": "Input should be a valid number, unable to parse string as a number"}]
+    assert count_appointments(app) == 0
+
+
+def test_rows_failing_database_checks_write_nothing(client: TestClient, app: FastAPI,
+                                                    api_key_headers: dict[str, str]) -> None:
+    text = (f"{HEADER}\n30,51.5,-0.1,,,,,\n"
+            "30,,,1 Nowhere Road Atlantis,,,,\n"
+            "30,51.5,-0.1,,,,,77777\n")
+    response = client.post(URL, content=text,
+                           headers={**api_key_headers, "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    details = response.json()["error"]["details"]
+    assert [(d["row"], d["field"]) for d in details] == [(3, "address"),
+                                                        (4, "excluded_technician_ids")]
+    assert count_appointments(app) == 0
+    with app.state.sessionmaker() as session:
+        assert session.scalars(select(GeocodeCache)).all() == []
+
+
+def test_import_access_and_media_types(client: TestClient, headers_for: Any,
+                                       api_key_headers: dict[str, str]) -> None:
+    text = "duration_min,lat,lon\n30,51.5,-0.1\n"
+    for role in ("agent", "technician"):
+        response = client.post(URL, content=text,
+                               headers={**headers_for(role), "Content-Type": "text/csv"})
+        assert response.status_code == 403
+    assert client.post(URL, content=text, headers={"Content-Type": "text/csv"}
+                       ).status_code == 401
+    wrong = client.post(URL, json={"rows": []}, headers=api_key_headers)
+    assert wrong.status_code == 415
+    assert wrong.json()["error"]["code"] == "unsupported_media_type"
+    no_file = client.post(URL, data={"other": "x"}, files={"other_file": ("a", b"b")},
+                          headers=api_key_headers)
+    assert no_file.status_code == 422
+    assert no_file.json()["error"]["details"][0]["field"] == "body.file"

@@ -1,0 +1,147 @@
+"""Idempotency-Key on appointment POSTs: one row per key, the first answer replayed.
+
+Acceptance: 100 replays of one POST with one key create exactly one row (both
+backends), and concurrent replays from threads do too (PostgreSQL, where the
+unique constraint, not luck, decides the race).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from api.appointments.models import IdempotencyKey
+from tests.api.appointment_helpers import BODY, count_appointments
+
+URL = "/api/v1/appointments"
+
+
+def test_hundred_replays_create_exactly_one_row(client: TestClient, app: FastAPI,
+                                                api_key_headers: dict[str, str]) -> None:
+    headers = {**api_key_headers, "Idempotency-Key": "order-4711-visit"}
+    first = client.post(URL, json=BODY, headers=headers)
+    assert first.status_code == 201, first.text
+    assert "Idempotent-Replayed" not in first.headers
+    for _ in range(99):
+        again = client.post(URL, json=BODY, headers=headers)
+        assert again.status_code == 201
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.headers["ETag"] == first.headers["ETag"]
+        assert again.headers["Location"] == first.headers["Location"]
+    assert count_appointments(app) == 1
+    with app.state.sessionmaker() as session:
+        assert session.scalar(select(func.count()).select_from(IdempotencyKey)) == 1
+
+
+def test_replay_matches_on_meaning_not_bytes(client: TestClient, app: FastAPI,
+                                             api_key_headers: dict[str, str]) -> None:
+    headers = {**api_key_headers, "Idempotency-Key": "k-meaning"}
+    first = client.post(URL, json=BODY, headers=headers)
+    # Same request with keys reordered and the window written with "Z".
+    reordered = dict(reversed(list(BODY.items())))
+    reordered["windows"] = [{"end": "2026-11-23T12:00:00Z", "start": "2026-11-23T09:00:00Z"}]
+    again = client.post(URL, json=reordered, headers=headers)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert count_appointments(app) == 1
+
+
+def test_same_key_different_body_is_refused(client: TestClient, app: FastAPI,
+                                            api_key_headers: dict[str, str]) -> None:
+    headers = {**api_key_headers, "Idempotency-Key": "k-reused"}
+    assert client.post(URL, json=BODY, headers=headers).status_code == 201
+    other = client.post(URL, json={**BODY, "duration_min": 90}, headers=headers)
+    assert other.status_code == 422
+    error = other.json()["error"]
+    assert error["code"] == "idempotency_key_reused"
+    assert error["details"][0]["field"] == "header.Idempotency-Key"
+    assert count_appointments(app) == 1
+
+
+def test_keys_belong_to_their_caller(client: TestClient, app: FastAPI,
+                                     make_api_key_headers: Any, headers_for: Any) -> None:
+    key = {"Idempotency-Key": "shared-key"}
+    one = client.post(URL, json=BODY, headers={**make_api_key_headers(), **key})
+    two = client.post(URL, json=BODY, headers={**make_api_key_headers(), **key})
+    three = client.post(URL, json=BODY, headers={**headers_for("dispatcher"), **key})
+    assert {one.status_code, two.status_code, three.status_code} == {201}
+    assert len({one.json()["id"], two.json()["id"], three.json()["id"]}) == 3
+    assert count_appointments(app) == 3
+
+
+def test_without_a_key_every_post_creates(client: TestClient, app: FastAPI,
+                                          api_key_headers: dict[str, str]) -> None:
+    for _ in range(3):
+        assert client.post(URL, json=BODY, headers=api_key_headers).status_code == 201
+    assert count_appointments(app) == 3
+
+
+def test_a_failed_request_stores_nothing_and_can_be_retried(
+        client: TestClient, app: FastAPI, api_key_headers: dict[str, str]) -> None:
+    headers = {**api_key_headers, "Idempotency-Key": "k-retry"}
+    bad = client.post(URL, json={**BODY, "pinned_technician_id": 999}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "body.pinned_technician_id"
+    fixed = client.post(URL, json=BODY, headers=headers)
+    assert fixed.status_code == 201
+    assert count_appointments(app) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there"])
+def test_unusable_keys_are_refused(client: TestClient, app: FastAPI,
+                                   api_key_headers: dict[str, str], key: str) -> None:
+    response = client.post(URL, json=BODY, headers={**api_key_headers, "Idempotency-Key": key})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["field"] == "header.Idempotency-Key"
+    assert count_appointments(app) == 0
+
+
+def test_ticket_route_and_import_honour_the_key(client: TestClient, app: FastAPI,
+                                                api_key_headers: dict[str, str]) -> None:
+    csv_text = "duration_min,lat,lon\n30,51.5,-0.1\n40,51.6,-0.2\n"
+    headers = {**api_key_headers, "Idempotency-Key": "import-1", "Content-Type": "text/csv"}
+    first = client.post(f"{URL}/import", content=csv_text, headers=headers)
+    assert first.status_code == 201, first.text
+    # The same file as a multipart upload is the same request.
+    again = client.post(f"{URL}/import", files={"file": ("visits.csv", csv_text, "text/csv")},
+                        headers={**api_key_headers, "Idempotency-Key": "import-1"})
+    assert again.status_code == 201 and again.json() == first.json()
+    assert count_appointments(app) == 2
+    other = client.post(f"{URL}/import", content=csv_text + "50,51.7,-0.3\n", headers=headers)
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+@pytest.mark.postgres
+def test_concurrent_replays_create_one_row(client: TestClient, app: FastAPI, backend: str,
+                                           api_key_headers: dict[str, str]) -> None:
+    if backend != "postgres":
+        pytest.skip("the race is decided by PostgreSQL's unique index; SQLite serialises "
+                    "writers")
+    threads = 16
+    headers = {**api_key_headers, "Idempotency-Key": "race-1"}
+    barrier = threading.Barrier(threads)
+
+    def post(_: int) -> tuple[int, dict[str, Any], bool]:
+        barrier.wait()
+        response = client.post(URL, json=BODY, headers=headers)
+        return (response.status_code, response.json(),
+                response.headers.get("Idempotent-Replayed") == "true")
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        results = list(pool.map(post, range(threads)))
+    assert {status for status, _body, _replayed in results} == {201}
+    assert len({body["id"] for _status, body, _replayed in results}) == 1
+    assert sum(1 for *_rest, replayed in results if not replayed) == 1
+    assert count_appointments(app) == 1
+    with app.state.engine.connect() as conn:
+        # Ids handed out by the sequence: more than one means several requests really
+        # inserted at the same time and the losers were rolled back.
+        attempted = conn.execute(text("SELECT last_value FROM appointments_id_seq")).scalar()
+    assert attempted is not None and attempted > 1
