@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -247,6 +247,16 @@ async def _integrity(_request: Request, exc: Exception) -> JSONResponse:
     return _json(409, ErrorEnvelope(error=body))
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    # A value the database cannot store (out of range, NUL byte, too long) that
+    # slipped past the request schema: the request is at fault, not the server.
+    log.warning("data error reached the handler: %s", exc)
+    body = ErrorBody(code="validation_error",
+                     message="A value cannot be stored (out of range, too long or invalid "
+                             "characters)")
+    return _json(422, ErrorEnvelope(error=body))
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     body = ErrorBody(code="internal_error", message="Internal server error")
@@ -260,4 +270,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(IntegrityError, _integrity)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -102,17 +102,35 @@ def _session_client(app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
+_table_names: dict[str, list[str]] = {}
+
+
 def _empty_all_tables(engine: Engine) -> None:
-    tables = MetaData()
-    tables.reflect(bind=engine)
-    names = [t.name for t in tables.sorted_tables if t.name != "alembic_version"]
-    with engine.begin() as conn:
+    """Delete every row (foreign-key checks off for the purpose; DELETE beats TRUNCATE
+    by far on tables this small)."""
+    key = str(engine.url)
+    if key not in _table_names:
+        tables = MetaData()
+        tables.reflect(bind=engine)
+        _table_names[key] = [t.name for t in reversed(tables.sorted_tables)
+                             if t.name != "alembic_version"]
+    with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{n}"' for n in names)
-            conn.execute(text(f"TRUNCATE TABLE {quoted} RESTART IDENTITY CASCADE"))
+            conn.execute(text("SET session_replication_role = replica"))
         else:
-            for name in reversed(names):
-                conn.execute(text(f'DELETE FROM "{name}"'))
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        try:
+            with conn.begin():
+                for name in _table_names[key]:
+                    conn.execute(text(f'DELETE FROM "{name}"'))
+        finally:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SET session_replication_role = DEFAULT"))
+                conn.commit()
+            else:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 @pytest.fixture
