@@ -42,13 +42,14 @@ from api.appointments.schemas import (
 from api.auth.dependencies import Principal
 from api.concurrency import require_version
 from api.database import utcnow
+from api.entitlements import service as entitlements_service
 from api.entitlements.models import Customer, Entitlement
 from api.errors import Conflict, DomainValidationError, InvalidTransition, NotFound
 from api.events import record_event
 from api.technicians.models import Technician
 from api.tickets.lifecycle import OPEN
 from api.tickets.models import Ticket
-from api.tickets.sla import mark_onsite_met, onsite_due
+from api.tickets.sla import due_at, mark_onsite_met, onsite_due
 from optimiser import schema as exchange
 
 ENTITY = "appointment"
@@ -204,6 +205,22 @@ def refresh_sla_due(*, db: Session, appointment: Appointment) -> datetime | None
     return appointment.sla_due
 
 
+def contract_onsite_due(entitlement: Entitlement, priority: int, start: datetime
+                        ) -> datetime | None:
+    """On-site due time of a standalone appointment under ``entitlement`` from ``start``.
+
+    The contract's on-site target for the priority, in business minutes on the
+    contract's calendar, through the tickets domain's one ``due_at``. None when
+    the contract sets no on-site target or does not cover on-site work.
+    """
+    targets = entitlements_service.targets_for(entitlement, priority)
+    minutes = targets.onsite_min if targets is not None else None
+    if not entitlement.onsite or minutes is None:
+        return None
+    return due_at(calendar=entitlements_service.calendar_for(entitlement), start=start,
+                  minutes=minutes)
+
+
 def _windows_json(windows: list[Window]) -> list[dict[str, str]]:
     ordered = sorted(windows, key=lambda w: (w.start, w.end))
     return [{"start": w.start.astimezone(UTC).isoformat(),
@@ -254,6 +271,8 @@ def prepare(
     elif isinstance(data, AppointmentCreate):
         customer, entitlement = _standalone_contract(db, data, prefix)
         sla_due = data.sla_due
+        if sla_due is None and entitlement is not None:
+            sla_due = contract_onsite_due(entitlement, priority or DEFAULT_PRIORITY, now)
     _require_technicians(db, {
         "pinned_technician_id": [data.pinned_technician_id] if data.pinned_technician_id else [],
         "preferred_technician_ids": data.preferred_technician_ids,
@@ -341,11 +360,12 @@ def _created(db: Session, appointment: Appointment, actor: str, how: str) -> App
 
 def create(*, db: Session, data: AppointmentFields, actor: Principal, geocoding: Geocoding,
            ticket_id: int | None = None) -> Appointment:
-    """One appointment; ``ticket_id`` (the path's) wins over none in the body."""
+    """One appointment, for the path's ``ticket_id`` or the body's (``AppointmentCreate``)."""
+    ticket_field = "path.ticket_id" if ticket_id is not None else None
     if ticket_id is None and isinstance(data, AppointmentCreate):
         ticket_id = data.ticket_id
     appointment = prepare(db=db, data=data, ticket_id=ticket_id, actor=actor.actor,
-                          geocoding=geocoding)
+                          geocoding=geocoding, ticket_field=ticket_field)
     return _created(db, appointment, actor.actor, "api")
 
 

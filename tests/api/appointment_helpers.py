@@ -86,3 +86,13 @@ def make_ticket(app: FastAPI, customer_id: int, *, needs_onsite: bool = True,
         ticket = tickets.create(db=session, data=data,
                                 actor=tickets.Actor(name="user:tests", role="agent"))
         return ticket.id
+
+
+def cancel_ticket(app: FastAPI, ticket_id: int) -> None:
+    from api.tickets import service as tickets
+
+    with app.state.sessionmaker.begin() as session:
+        ticket = tickets.get(db=session, ticket_id=ticket_id)
+        tickets.transition(db=session, ticket_id=ticket_id, to="cancelled",
+                           version=ticket.version, note=None,
+                           actor=tickets.Actor(name="user:tests", role="agent"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
@@ -13,7 +15,14 @@ from api.appointments import service
 from api.appointments.models import Appointment
 from api.events import Event
 from optimiser import schema as exchange
-from tests.api.appointment_helpers import BODY, WINDOW, count_appointments, make_technician
+from tests.api.appointment_helpers import (
+    BODY,
+    WINDOW,
+    count_appointments,
+    make_customer,
+    make_entitlement,
+    make_technician,
+)
 
 URL = "/api/v1/appointments"
 
@@ -93,8 +102,6 @@ def test_without_location_or_address_names_address(client: TestClient,
 
 def test_standalone_with_customer_site_and_entitlement(client: TestClient, app: FastAPI,
                                                        api_key_headers: dict[str, str]) -> None:
-    from tests.api.appointment_helpers import make_customer, make_entitlement
-
     customer = make_customer(app, lat=51.55, lon=-0.05, address="1 Site Road, London E8 1AA")
     other = make_customer(app, name="Other")
     entitlement = make_entitlement(app, customer)
@@ -112,6 +119,30 @@ def test_standalone_with_customer_site_and_entitlement(client: TestClient, app: 
                                       "entitlement_id": entitlement}, headers=api_key_headers)
     assert mismatch.status_code == 422
     assert mismatch.json()["error"]["details"][0]["field"] == "body.entitlement_id"
+
+
+def test_standalone_contract_sets_the_sla_through_its_calendar(
+        client: TestClient, app: FastAPI, api_key_headers: dict[str, str]) -> None:
+    customer = make_customer(app)
+    entitlement = make_entitlement(app, customer)  # 24x7, P2 on-site 480 minutes
+    response = client.post(URL, json={**BODY, "entitlement_id": entitlement},
+                           headers=api_key_headers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    created = datetime.fromisoformat(body["created_at"])
+    assert datetime.fromisoformat(body["sla_due"]) == created + timedelta(minutes=480)
+    # A Mon-Fri 08:00-18:00 contract: the due time lands inside business hours.
+    office = make_entitlement(app, customer, coverage=[{
+        "days": ["mon", "tue", "wed", "thu", "fri"], "from": "08:00", "to": "18:00"}])
+    body = client.post(URL, json={**BODY, "entitlement_id": office},
+                       headers=api_key_headers).json()
+    due = datetime.fromisoformat(body["sla_due"])
+    local = due.astimezone(ZoneInfo("Europe/London"))
+    assert local.weekday() < 5 and 8 <= local.hour + local.minute / 60 <= 18
+    remote = make_entitlement(app, customer, onsite=False)
+    body = client.post(URL, json={**BODY, "entitlement_id": remote},
+                       headers=api_key_headers).json()
+    assert body["sla_due"] is None
 
 
 # ----------------------------------------------------------------------- access
