@@ -78,3 +78,30 @@ def load_solver() -> Callable:
         raise SystemExit(f"optimiser.solve is not available yet ({exc}); "
                          f"use --no-ours to run only the reference solvers") from exc
     return solve
+
+
+def patch_search_parameters(snippets: list[str]) -> None:
+    """Benchmark-side tuning experiments: merge protobuf text into the solver's parameters.
+
+    ``snippets`` are ``RoutingSearchParameters`` in protobuf text format, e.g.
+    ``"local_search_metaheuristic: SIMULATED_ANNEALING"`` or
+    ``"local_search_operators { use_tsp_opt: BOOL_TRUE }"``. They are merged
+    after ``optimiser.search.search_parameters`` builds its parameters, so the
+    model's own code is measured unchanged apart from them. Nothing is patched
+    when ``snippets`` is empty.
+    """
+    if not snippets:
+        return
+    from google.protobuf import text_format
+
+    import optimiser.solver as solver_module
+
+    original = solver_module.search_parameters
+
+    def patched(*args, **kwargs):
+        params = original(*args, **kwargs)
+        for snippet in snippets:
+            text_format.Merge(snippet, params)
+        return params
+
+    solver_module.search_parameters = patched

@@ -67,6 +67,7 @@ from tests.benchmarks.common import (  # noqa: E402
     load_solver,
     load_validator,
     machine_header,
+    patch_search_parameters,
 )
 
 #: name -> (technicians, appointments, days, default time limit in seconds)
@@ -449,6 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vroom-priority", choices=["work", "weight"], default="work")
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="extra request option for our solver (JSON value); repeatable")
+    parser.add_argument("--search", action="append", default=[], metavar="PROTO_TEXT",
+                        help="tuning experiment: OR-Tools RoutingSearchParameters text merged "
+                             "into ours, e.g. 'local_search_metaheuristic: "
+                             "SIMULATED_ANNEALING'; repeatable")
     parser.add_argument("--json", type=Path, help="append one JSON line per run to this file")
     args = parser.parse_args(argv)
     sizes = args.size or [SCENARIOS[name] for name in DEFAULT_SCENARIOS]
@@ -466,10 +471,12 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError:
             extra[key] = value
     validate = load_validator()
+    patch_search_parameters(args.search)
 
     print(machine_header())
     print(f"VROOM: exploration {args.vroom_exploration}, {args.vroom_threads} threads, "
-          f"priority mode {args.vroom_priority}; extra options for ours: {extra or 'none'}\n")
+          f"priority mode {args.vroom_priority}; extra options for ours: {extra or 'none'}; "
+          f"search parameter experiments: {args.search or 'none'}\n")
     for technicians, appointments, days, default_limit in sizes:
         limit = args.time_limit or default_limit
         for seed in seeds:
@@ -497,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
                 with open(args.json, "a") as f:
                     f.write(json.dumps({"technicians": technicians, "appointments": appointments,
                                         "days": days, "seed": seed, "time_limit_s": limit,
-                                        "options": extra, "results": summaries},
+                                        "options": extra, "search": args.search,
+                                        "results": summaries},
                                        default=str) + "\n")
     return 0
 

@@ -50,6 +50,7 @@ from tests.benchmarks.common import (  # noqa: E402
     load_solver,
     load_validator,
     machine_header,
+    patch_search_parameters,
 )
 
 BENCH = SHARED / "bench"
@@ -334,16 +335,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-vroom", action="store_true")
     parser.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
                         help="extra request option for our solver (JSON value); repeatable")
+    parser.add_argument("--search", action="append", default=[], metavar="PROTO_TEXT",
+                        help="tuning experiment: OR-Tools RoutingSearchParameters text merged "
+                             "into ours, e.g. 'local_search_metaheuristic: "
+                             "SIMULATED_ANNEALING'; repeatable")
     parser.add_argument("--csv", type=Path, help="write every figure to this CSV file")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.instances.split(",")] if args.instances else None
     paths = instance_paths(args.set, names)
     extra = _parse_options(args.option)
+    patch_search_parameters(args.search)
     bks, bks_distance = read_bks()
 
     print(machine_header())
     print(f"set {args.set}, {len(paths)} instance(s), time limit {args.time_limit:g} s per "
-          f"solver, seed {args.seed}; extra options {extra or 'none'}")
+          f"solver, seed {args.seed}; extra options {extra or 'none'}; search parameter "
+          f"experiments {args.search or 'none'}")
     print("gap% vs bks.csv (hierarchical: vehicles first), dgap% vs bks_distance_only.csv "
           "routes_distance_double (exact-double distance-only reference)\n")
     rows: list[dict] = []
