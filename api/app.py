@@ -37,6 +37,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "api.tickets.routes",
     "api.appointments.routes",
     "api.plans.routes",
+    "api.dispatch.routes",  # dispatch helper: slots, booking, day routes, field status
 )
 
 JOB_MODULES: tuple[str, ...] = (

@@ -20,8 +20,9 @@ Feasibility (hard, never relaxed):
   ``existing_delay_min`` after its planned start, and not past its ``sla_due``
   if it met it before. Breaks stay hard (taken between visits, travel may be
   split around them, as the solver does) and the shift end holds (overtime
-  only when ``allow_overtime``). A committed visit that is already late is
-  never delayed further. Route capacity holds.
+  only when ``allow_overtime``). A committed visit the route already runs late
+  for (e.g. a plan made with other travel times) is not delayed at all. Route
+  capacity holds.
 
 Grading (lower cost is better; ``SlotWeights``): added travel, SLA fit
 (lateness weighted by priority; a window that runs past the deadline is "at
@@ -235,7 +236,8 @@ class CommittedRoute:
     departs: list[int]
     """Departure from each node but the last (end of the visit; shift start for home)."""
     latest: list[int]
-    """Latest start of each node keeping every later node's rules."""
+    """Latest start of each node keeping every later node's rules (never before its
+    committed start; the return home may keep an existing lateness, not add to it)."""
     leg_breaks: list[list[BreakSpec]]
     busy_s: int
     demand: float
@@ -303,16 +305,18 @@ class _OwnLatest:
             self._allowed[key] = [] if blocked is not None else list(intervals)
         return self._allowed[key]
 
-    def __call__(self, index: int, floor: int, start: int) -> int:
+    def __call__(self, index: int, floor: int) -> int:
+        """Never before ``floor`` (the committed start): a visit already outside its
+        rules there may not be delayed at all."""
         appointment = self.problem.request.appointments[index]
         latest = floor + self.delay_s
-        inside = [hi for lo, hi in self.allowed(index) if lo <= start <= hi]
-        latest = min(latest, inside[0]) if inside else start
+        inside = [hi for lo, hi in self.allowed(index) if lo <= floor <= hi]
+        latest = min(latest, inside[0]) if inside else floor
         if appointment.sla_due is not None:
             due = self.problem.timebase.not_after(appointment.sla_due)
-            if start <= due:
+            if floor <= due:
                 latest = min(latest, due)
-        return max(latest, start)
+        return max(latest, floor)
 
 
 def _place_breaks(vehicle: Vehicle, visits: list[tuple[int, int]], problem: Problem,
@@ -366,8 +370,13 @@ def time_route(problem: Problem, vehicle: Vehicle, visits: list[tuple[int, int]]
         leave, ok = leave_before_breaks(latest[j + 1], int(travel[points[j], points[j + 1]]),
                                         _as_columns(legs[j]))
         by_route = int(leave) - service[j] if bool(ok) else -BIG
-        own = own_latest(indices[j - 1], visits[j - 1][0], starts[j]) if j > 0 else BIG
-        latest[j] = max(min(own, by_route), starts[j])
+        if j == 0:
+            latest[j] = by_route
+            continue
+        floor = visits[j - 1][0]
+        # A visit the committed route already runs late for keeps no slack: any
+        # insertion before it is refused (its start may not move past its floor).
+        latest[j] = max(min(own_latest(indices[j - 1], floor), by_route), floor)
     busy = sum(service) + sum(int(travel[points[k], points[k + 1]])
                               for k in range(len(points) - 1))
     demand = sum(problem.request.appointments[i].demand for i in indices)

@@ -207,6 +207,18 @@ def test_breaks_stay_hard_and_may_go_either_side_of_the_new_visit():
     assert not [s for s in offer.slots if s.insert_after == "A"]
 
 
+def test_a_visit_the_route_already_runs_late_for_is_not_delayed_at_all():
+    # A is booked 08:00-16:30 at home: the lunch (12:00-14:00) cannot be kept, so the
+    # committed route is already wrong. Nothing may go before A (it would push A
+    # further), and nothing fits after it (16:30 + 25 + 30 + 25 > 17:00).
+    request = make_request(
+        [tech("T1", location=P(0), breaks=[lunch()])],
+        [appt("A", location=P(0), duration_min=510, planned_technician="T1",
+              planned_start="08:00")], travel=THREE)
+    offer = offer_slots(request, appt("D", location=P(2), duration_min=30), options())
+    assert offer.slots == [] and offer.blocked is None
+
+
 def test_plan_routes_are_the_committed_work_when_given():
     # Same day as the delay test, but A's time comes from a plan, not planned_start.
     request = make_request([tech("T1", location=P(0))],
