@@ -9,8 +9,9 @@ Who may do what (the README's "Roles and access" table lists every route):
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
@@ -74,13 +75,16 @@ def book_slot(data: SlotBooking, request: Request, response: Response, db: Sessi
             summary="A technician's stops of one day, in order, with breaks and totals")
 def technician_route(
     technician_id: Id, request: Request, db: SessionDep, principal: FieldWorker,
-    day: Annotated[date, Query(alias="date", description="Local day (planning time zone), "
-                                                         "YYYY-MM-DD")],
+    day: Annotated[date | None, Query(alias="date", description=(
+        "Local day in the planning time zone, YYYY-MM-DD (default: today)"))] = None,
     tolerance_min: Annotated[float, Query(ge=0, le=240, description=(
         "ETA window half-width for visits without a booking window"))] = 30,
 ) -> DayRoute:
+    timezone = _planning_timezone(request)
+    if day is None:
+        day = datetime.now(ZoneInfo(timezone)).date()
     return service.day_route(db=db, technician_id=technician_id, day=day, principal=principal,
-                             timezone=_planning_timezone(request), tolerance_min=tolerance_min)
+                             timezone=timezone, tolerance_min=tolerance_min)
 
 
 @router.post("/appointments/{appointment_id}/status", response_model=StatusResult,

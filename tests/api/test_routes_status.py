@@ -14,7 +14,7 @@ Someone else's visit, T's visit the next day and a cancelled one stay out.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -104,10 +104,14 @@ def test_route_lists_the_days_stops_in_order_with_legs_breaks_and_totals(
     assert len(body["shifts"]) == 1 and parse(body["shifts"][0]["start"]) == at("08:00")
 
 
-def test_route_of_another_day_is_empty(client, headers_for, day):
+def test_route_of_another_day_is_empty_and_the_default_day_is_today(client, headers_for, day):
     body = route(client, headers_for("dispatcher"), day["tech"], "2030-01-09").json()
     assert body["stops"] == [] and body["totals"]["visits"] == 0
     assert body["totals"]["travel_min"] == 0
+    today = client.get(f"/api/v1/technicians/{day['tech']}/route",
+                       headers=headers_for("dispatcher"))
+    assert today.status_code == 200
+    assert today.json()["date"] == datetime.now(UTC).date().isoformat()  # planning tz: UTC
 
 
 def test_technician_reads_only_its_own_route(client, headers_for, day):

@@ -193,11 +193,11 @@ def test_breaks_stay_hard_and_may_go_either_side_of_the_new_visit():
     request = make_request([tech("T1", location=P(0), breaks=[lunch()])], [a, b],
                            travel=travel)
     draft = appt("D", location=P(3), duration_min=30)
-    # B may slip to 14:40. Between A and B the break must come first (13:00-13:30:
-    # after the draft it could not end by 14:00 and still let B start by 14:40 ...
-    # it could: draft 13:05-13:35, break 13:35 is past its latest start 13:30), so
-    # the draft starts 13:35 at the earliest (leave 13:00, 5 min drive + 30 break)
-    # and by 14:40 - 5 - 30 = 14:05 at the latest.
+    # B may slip to 14:40 (60 min allowance). Between A and B:
+    # - break after the draft: the draft would start 13:05 at the earliest and end
+    #   13:35, past the break's latest start (13:30): impossible;
+    # - break first: leave A 13:00, break 13:00-13:30 (the 5-min drive fits around
+    #   it): the draft starts 13:35 at the earliest and by 14:40 - 5 - 30 = 14:05.
     offer = offer_slots(request, draft, options(slot_min=30))
     between = [s for s in offer.slots if s.insert_after == "A"]
     assert sorted(s.start.strftime("%H:%M") for s in between) == ["13:30", "14:00"]
