@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
 # ``configure`` adds arguments and ``set_defaults(handler=...)``.
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
 
+# tickets helper: `python -m api escalate` (one escalation run, for cron).
+COMMANDS["escalate"] = ("run the ticket escalation job once (for cron)",
+                        lambda parser: __import__("api.tickets.cli").tickets.cli.configure(parser))
+
 
 def _validation_message(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
