@@ -9,6 +9,7 @@ the tickets domain, never here), the lifecycle follows ``lifecycle.TRANSITIONS``
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,7 +46,7 @@ from api.database import utcnow
 from api.entitlements import service as entitlements_service
 from api.entitlements.models import Customer, Entitlement
 from api.errors import Conflict, DomainValidationError, InvalidTransition, NotFound
-from api.events import record_event
+from api.events import Event, record_event
 from api.technicians.models import Technician
 from api.tickets.lifecycle import OPEN
 from api.tickets.models import Ticket
@@ -59,10 +60,16 @@ S = AppointmentStatus
 
 @dataclass(frozen=True)
 class Geocoding:
-    """The configured provider: its name (the cache key) and its geocode callable."""
+    """The configured provider: its name (the cache key) and its geocode callable.
+
+    ``memo`` remembers this request's answers, failures included, so a file
+    naming one address a thousand times asks the cache (or a rate-limited
+    provider) once. Build one ``Geocoding`` per request.
+    """
 
     provider: str
     geocode: GeocodeFn
+    memo: dict[str, GeoPoint | str] = dataclasses.field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------ reads
@@ -145,6 +152,18 @@ def locate(*, db: Session, geocoding: Geocoding, address: str, field: str) -> Ge
     key = cache_key(address)
     if not key:
         raise DomainValidationError(field, "address is empty")
+    known = geocoding.memo.get(key)
+    if isinstance(known, GeoPoint):
+        return known
+    if isinstance(known, str):
+        raise DomainValidationError(field, known)
+    point = _locate_once(db, geocoding, address, key, field)
+    geocoding.memo[key] = point
+    return point
+
+
+def _locate_once(db: Session, geocoding: Geocoding, address: str, key: str, field: str
+                 ) -> GeoPoint:
     cached = db.scalar(select(GeocodeCache).where(GeocodeCache.provider == geocoding.provider,
                                                   GeocodeCache.query == key))
     if cached is not None:
@@ -152,6 +171,7 @@ def locate(*, db: Session, geocoding: Geocoding, address: str, field: str) -> Ge
     try:
         point = geocode(geocoding.geocode, address)
     except GeocodingFailed as exc:
+        geocoding.memo[key] = str(exc)
         raise DomainValidationError(field, str(exc)) from exc
     # Two requests may geocode the same new address at once: the second insert is a no-op.
     insert = _cache_insert(db)(GeocodeCache).values(
@@ -348,14 +368,33 @@ def _standalone_contract(db: Session, data: AppointmentCreate, prefix: str
     return customer, entitlement
 
 
+def _creation_data(appointment: Appointment, how: str) -> dict[str, Any]:
+    return {"via": how, "ticket_id": appointment.ticket_id, "priority": appointment.priority,
+            "sla_due": _iso(appointment.sla_due)}
+
+
 def _created(db: Session, appointment: Appointment, actor: str, how: str) -> Appointment:
     db.add(appointment)
     db.flush()
     record_event(db, entity_type=ENTITY, entity_id=appointment.id, action="created",
-                 actor=actor, data={"via": how, "ticket_id": appointment.ticket_id,
-                                    "priority": appointment.priority,
-                                    "sla_due": _iso(appointment.sla_due)})
+                 actor=actor, data=_creation_data(appointment, how))
     return appointment
+
+
+def _created_many(db: Session, appointments: list[Appointment], actor: str, how: str
+                  ) -> list[Appointment]:
+    """``_created`` for a batch: one INSERT round for the rows, one for their events.
+
+    Builds the same ``created`` events ``record_event`` would, added together
+    instead of flushed one by one (a 5,000-row file was 10,000 round trips).
+    """
+    db.add_all(appointments)
+    db.flush()
+    at = utcnow()
+    db.add_all([Event(at=at, entity_type=ENTITY, entity_id=str(a.id), action="created",
+                      actor=actor, data=_creation_data(a, how)) for a in appointments])
+    db.flush()
+    return appointments
 
 
 def create(*, db: Session, data: AppointmentFields, actor: Principal, geocoding: Geocoding,
@@ -385,7 +424,7 @@ def import_csv(*, db: Session, data: bytes, actor: Principal, geocoding: Geocodi
                 break
     if errors:
         raise csv_import.CsvImportError(errors)
-    return [_created(db, appointment, actor.actor, "import") for appointment in prepared]
+    return _created_many(db, prepared, actor.actor, "import")
 
 
 # ---------------------------------------------------------------------- updates

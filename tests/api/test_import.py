@@ -179,3 +179,26 @@ def test_import_access_and_media_types(client: TestClient, headers_for: Any,
                           headers=api_key_headers)
     assert no_file.status_code == 422
     assert no_file.json()["error"]["details"][0]["field"] == "body.file"
+
+
+def test_an_address_repeated_in_a_file_is_geocoded_once(
+        client: TestClient, app: FastAPI, api_key_headers: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from api.appointments import routes
+    from api.appointments.gazetteer import GazetteerGeocoder
+
+    asked: list[str] = []
+    gazetteer = GazetteerGeocoder()
+
+    def counting(query: str) -> Any:
+        asked.append(query)
+        return gazetteer.geocode(query)
+
+    monkeypatch.setattr(routes, "build_geocoder", lambda _provider, _agent: counting)
+    rows = ['30,,,"Tower of London, London EC3N 4AB",,,,'] * 50 + \
+           ['30,,,"1 Nowhere Road, Atlantis",,,,'] * 3
+    response = client.post(URL, content="\n".join([HEADER, *rows]) + "\n",
+                           headers={**api_key_headers, "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    assert [d["row"] for d in response.json()["error"]["details"]] == [52, 53, 54]
+    assert len(asked) == 2
