@@ -206,6 +206,7 @@ def load_tier_limits(*, db: Session) -> dict[str, float | None]:
 def update_tier_limit(
     *, db: Session, tier: str, limit_min: float | None, version: int, actor: Principal
 ) -> TierLimit:
+    _seed_defaults_if_empty(db)
     row = db.get(TierLimit, tier)
     if row is None:
         raise NotFound("tier", tier)
