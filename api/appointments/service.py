@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -118,7 +118,10 @@ def list_statement(
     """
     statement = select(Appointment)
     if principal is not None and principal.role.value == "technician":
-        statement = statement.where(Appointment.technician_id == principal.technician_id)
+        # A technician login not linked to a technician row sees nothing (not the
+        # unassigned visits, which ``technician_id == None`` would match).
+        statement = statement.where(false()) if principal.technician_id is None else \
+            statement.where(Appointment.technician_id == principal.technician_id)
     if statuses := [str(s) for s in status]:
         statement = statement.where(Appointment.status.in_(statuses))
     if priorities := list(priority):

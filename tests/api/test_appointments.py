@@ -436,3 +436,16 @@ def test_to_exchange_feeds_a_valid_plan_request(client: TestClient, app: FastAPI
             shifts=[exchange.Shift(start="2026-11-23T08:00:00Z", end="2026-11-23T17:00:00Z")])],
         appointments=converted)
     assert len(request.appointments) == 2
+
+
+def test_an_unlinked_technician_login_sees_nothing(client: TestClient, app: FastAPI,
+                                                   api_key_headers: dict[str, str]) -> None:
+    from api.auth.dependencies import Principal, Role
+    from api.errors import NotFound
+
+    created = _create(client, api_key_headers)  # unassigned: technician_id is NULL
+    unlinked = Principal(kind="user", id=1, name="t", role=Role.technician, technician_id=None)
+    with app.state.sessionmaker() as session:
+        assert session.scalars(service.list_statement(principal=unlinked)).all() == []
+        with pytest.raises(NotFound):
+            service.get(db=session, appointment_id=created["id"], principal=unlinked)
