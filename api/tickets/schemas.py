@@ -6,16 +6,26 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from api.tickets import lifecycle
 from api.tickets.lifecycle import Status
 from api.tickets.tiers import TIERS
+from api.validation import DbId, Version, text
 
 Level = Annotated[int, Field(ge=1, le=3, description="1 = high, 3 = low")]
 PriorityValue = Annotated[int, Field(ge=1, le=5, description="1 = critical, 5 = lowest")]
-Text300 = Annotated[str, Field(min_length=1, max_length=300)]
-Reason = Annotated[str, Field(min_length=3, max_length=500)]
+Reason = text(500, min_length=3)
+LongText = Annotated[str, StringConstraints(max_length=20000, pattern=r"^[^\x00]*$")]
+"""Free text over several lines; only NUL is refused (PostgreSQL cannot store it)."""
 
 
 class RequestType(StrEnum):
@@ -69,15 +79,15 @@ class TicketCreate(Strict):
 
     request_type: RequestType
     channel: Channel
-    customer_id: int = Field(ge=1)
-    product: Annotated[str, Field(min_length=1, max_length=200)]
-    asset: Annotated[str, Field(max_length=200)] | None = None
-    summary: Text300
-    description: Annotated[str, Field(max_length=20000)] = ""
+    customer_id: DbId
+    product: text(200)
+    asset: text(200) | None = None
+    summary: text(300)
+    description: LongText = ""
     impact: Level
     urgency: Level
     needs_onsite: bool = False
-    assignee_id: int | None = Field(default=None, ge=1)
+    assignee_id: DbId | None = None
     received_at: AwareDatetime | None = Field(
         default=None,
         description="When the request reached the desk (e-mail received, call taken); "
@@ -88,30 +98,30 @@ class TicketCreate(Strict):
 class TicketUpdate(Strict):
     """Descriptive fields; status, priority and tier have their own audited endpoints."""
 
-    version: int
-    summary: Text300 | None = None
-    description: Annotated[str, Field(max_length=20000)] | None = None
-    asset: Annotated[str, Field(max_length=200)] | None = None
+    version: Version
+    summary: text(300) | None = None
+    description: LongText | None = None
+    asset: text(200) | None = None
     request_type: RequestType | None = None
     channel: Channel | None = None
     impact: Level | None = None
     urgency: Level | None = None
-    assignee_id: int | None = Field(default=None, ge=1)
+    assignee_id: DbId | None = None
 
 
 class TransitionRequest(Strict):
     to: Status
-    version: int
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    version: Version
+    note: LongText | None = None
 
 
 class FirstResponseRequest(Strict):
-    version: int
-    note: Annotated[str, Field(max_length=2000)] | None = None
+    version: Version
+    note: LongText | None = None
 
 
 class PriorityOverride(Strict):
-    version: int
+    version: Version
     priority: PriorityValue | None = Field(
         description="The new priority, or null to return to the matrix value"
     )
@@ -119,7 +129,7 @@ class PriorityOverride(Strict):
 
 
 class EscalateRequest(Strict):
-    version: int
+    version: Version
     reason: Reason
     to_tier: str | None = Field(default=None, description="Default: the next tier up")
 
@@ -136,13 +146,15 @@ class MatrixCell(Strict):
 
 
 class PriorityMatrixUpdate(Strict):
-    version: int
+    version: Version
     cells: list[MatrixCell] = Field(min_length=9, max_length=9)
 
 
 class TierLimitUpdate(Strict):
-    version: int
-    limit_min: float | None = Field(ge=1, le=525600, description="Business minutes; null = never")
+    version: Version
+    limit_min: float | None = Field(
+        ge=1, le=525600, allow_inf_nan=False, description="Business minutes; null = never"
+    )
 
 
 # ------------------------------------------------------------------- responses

@@ -113,6 +113,9 @@ def test_an_expired_contract_is_not_an_entitlement(client, db, agent, customer):
         ({"summary": ""}, "body.summary"),
         ({"unknown": 1}, "body.unknown"),
         ({"received_at": "2026-11-20T10:00:00"}, "body.received_at"),
+        ({"summary": "two\nlines"}, "body.summary"),
+        ({"description": "nul\x00byte"}, "body.description"),
+        ({"customer_id": 2**40}, "body.customer_id"),
     ],
 )
 def test_create_rejects_bad_fields_by_name(client, agent, customer, fields, field):
