@@ -23,9 +23,9 @@ def customer(db) -> int:
     return customer_id
 
 
-def body(customer_id: int, **fields):
+def body(customer: int, **fields):
     values = {
-        "request_type": "incident", "channel": "email", "customer_id": customer_id,
+        "request_type": "incident", "channel": "email", "customer_id": customer,
         "product": "boiler-x200", "summary": "No heating", "impact": 2, "urgency": 3,
     }  # fmt: skip
     values.update(fields)
