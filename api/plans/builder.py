@@ -22,9 +22,8 @@ The range is local days in ``settings.planning_timezone``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -58,10 +57,9 @@ class Built:
 
 def day_range(day: date, days: int, timezone: str) -> tuple[datetime, datetime]:
     """[local midnight of ``day``, local midnight ``days`` later) as UTC instants."""
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(day, time(0), zone)
-    end = datetime.combine(day + timedelta(days=days), time(0), zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    start, _ = technicians_service.local_day_bounds(day, timezone)
+    _, end = technicians_service.local_day_bounds(day + timedelta(days=days - 1), timezone)
+    return start, end
 
 
 def _serves(technician: Technician, territory: str | None) -> bool:

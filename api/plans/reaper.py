@@ -17,11 +17,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.database import utcnow
+from api.events import record_event
 from api.plans.job_state import WorkerId
 from api.plans.models import JobStatus, PlanJob
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
+
+ACTOR = "system:plan-reaper"
 
 
 def _death(job: PlanJob, now: datetime, stale_after: timedelta) -> str | None:
@@ -67,6 +70,9 @@ def reap(session_factory: sessionmaker[Session], settings: Settings, *,
             )
             if result.rowcount == 1:
                 outcome[job.id] = status
+                record_event(db, entity_type="plan", entity_id=job.id, action="worker_lost",
+                             actor=ACTOR, data={"status": status, "why": why,
+                                                "attempts": job.attempts})
                 log.warning("plan job %s reaped (%s): %s", job.id, status, why)
     if on_requeue is not None:
         for job_id, status in outcome.items():
