@@ -240,9 +240,16 @@ def offer_slots(*, db: Session, data: SlotQuery, actor: Principal,
 
 
 def _serialise_bookings(db: Session) -> None:
-    """One booking at a time re-checks and writes (PostgreSQL; SQLite has one writer)."""
+    """One booking at a time re-checks and writes, so two agents cannot both get the
+    last free window. PostgreSQL: a transaction-scoped advisory lock. SQLite: take
+    the database's single write lock now (a write that changes nothing), before
+    reading the committed work; the other booking waits (busy timeout) until this
+    one commits and then reads the result."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOKING_LOCK})
+    else:
+        db.execute(text("UPDATE technicians SET active = active "
+                        "WHERE id = (SELECT MIN(id) FROM technicians)"))
 
 
 def book_slot(*, db: Session, data: SlotBooking, actor: Principal,
