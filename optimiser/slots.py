@@ -248,9 +248,9 @@ class CommittedRoute:
                                                                    self.vehicle.breaks))
 
 
-def _vehicle_for(problem: Problem, technician_id: str, start: int) -> Vehicle | None:
-    """The technician's shift that holds ``start`` (committed work outside shifts is ignored)."""
-    for vehicle in problem.vehicles_of(technician_id):
+def _vehicle_for(vehicles: list[Vehicle], start: int) -> Vehicle | None:
+    """The shift that holds ``start`` (committed work outside shifts is ignored)."""
+    for vehicle in vehicles:
         if vehicle.start <= start <= vehicle.hard_end:
             return vehicle
     return None
@@ -264,10 +264,13 @@ def committed_visits(problem: Problem, plan: Plan | None) -> dict[int, list[tupl
     """
     request = problem.request
     index_of = {a.id: i for i, a in enumerate(request.appointments)}
+    of_technician: dict[str, list[Vehicle]] = {}
+    for vehicle in problem.vehicles:
+        of_technician.setdefault(vehicle.technician_id, []).append(vehicle)
     by_vehicle: dict[int, list[tuple[int, int]]] = {}
     if plan is not None:
         for route in plan.routes:
-            vehicles = [v for v in problem.vehicles_of(route.technician_id)
+            vehicles = [v for v in of_technician.get(route.technician_id, [])
                         if v.shift_index == route.shift_index]
             if not vehicles:
                 continue
@@ -280,7 +283,7 @@ def committed_visits(problem: Problem, plan: Plan | None) -> dict[int, list[tupl
             if appointment.planned_technician is None or appointment.planned_start is None:
                 continue
             start = problem.timebase.not_before(appointment.planned_start)
-            vehicle = _vehicle_for(problem, appointment.planned_technician, start)
+            vehicle = _vehicle_for(of_technician.get(appointment.planned_technician, []), start)
             if vehicle is not None:
                 by_vehicle.setdefault(vehicle.index, []).append((start, i))
     for visits in by_vehicle.values():
@@ -407,34 +410,55 @@ class _Legs:
 
 
 class SlotIndex:
-    """The committed work of a territory, timed once, queried for many drafts.
+    """The committed work of a territory, queried for one or many drafts.
 
-    Build it once per change of the committed work (an agent asking for slots
-    for several drafts reuses it); :meth:`offer` costs one travel row and a
-    few vectorised passes.
+    Build it once per change of the committed work (an agent trying several
+    drafts reuses it). A technician-shift's route is timed the first time a
+    draft could go to it and kept; :meth:`offer` then costs one travel row
+    set, the eligibility of the draft and a few vectorised passes. Give
+    ``draft`` when the index serves one draft only: the request is then
+    compiled once, with the draft in it.
     """
 
-    def __init__(self, request: PlanRequest, options: SlotOptions, plan: Plan | None = None):
+    def __init__(self, request: PlanRequest, options: SlotOptions, plan: Plan | None = None,
+                 draft: Appointment | None = None):
         self.request = request
         self.options = options
-        self.problem = compile_problem(request)
+        self._draft = draft
+        self.problem = compile_problem(self._with(draft) if draft is not None else request)
         delay_min = (request.options.shift_tolerance_min if options.existing_delay_min is None
                      else options.existing_delay_min)
-        own_latest = _OwnLatest(self.problem, round(delay_min * 60))
-        visits = committed_visits(self.problem, plan)
-        self.routes = [
-            time_route(self.problem, vehicle, visits.get(vehicle.index, []), own_latest,
-                       options.allow_overtime)
-            for vehicle in self.problem.vehicles if vehicle.usable
-        ]
-        self.route_of_vehicle = {r.vehicle.index: k for k, r in enumerate(self.routes)}
-        self.legs = self._flatten(self.problem.timebase.not_before(options.not_before))
+        self._own_latest = _OwnLatest(self.problem, round(delay_min * 60))
+        self._visits = committed_visits(self.problem, plan)
+        self._routes: dict[int, CommittedRoute] = {}
 
-    def _flatten(self, not_before: int) -> _Legs:
+    def _with(self, draft: Appointment) -> PlanRequest:
+        """The request with ``draft`` appended (checked like a request's appointment)."""
+        request = self.request
+        if any(a.id == draft.id for a in request.appointments):
+            raise ValueError(f"draft id {draft.id!r} is already an appointment of the request")
+        if draft.entitlement_id is not None and \
+                draft.entitlement_id not in {e.id for e in request.entitlements}:
+            raise ValueError(f"draft.entitlement_id: unknown entitlement {draft.entitlement_id!r}")
+        if draft.pinned_technician is not None and \
+                draft.pinned_technician not in {t.id for t in request.technicians}:
+            raise ValueError(f"draft.pinned_technician: unknown technician "
+                             f"{draft.pinned_technician!r}")
+        return request.model_copy(update={"appointments": [*request.appointments, draft]})
+
+    def route(self, vehicle: int) -> CommittedRoute:
+        """The committed route of ``vehicle``, timed on first use."""
+        if vehicle not in self._routes:
+            self._routes[vehicle] = time_route(
+                self.problem, self.problem.vehicles[vehicle], self._visits.get(vehicle, []),
+                self._own_latest, self.options.allow_overtime)
+        return self._routes[vehicle]
+
+    def _flatten(self, routes: list[CommittedRoute], not_before: int) -> _Legs:
         rows: list[tuple] = []
-        width = max([1, *(len(b) for r in self.routes for b in r.leg_breaks)])
+        width = max([1, *(len(b) for r in routes for b in r.leg_breaks)])
         brk_min, brk_max, brk_dur = [], [], []
-        for k, route in enumerate(self.routes):
+        for k, route in enumerate(routes):
             last = len(route.points) - 2
             for j in range(len(route.points) - 1):
                 to_start = route.starts[j + 1]
@@ -464,17 +488,7 @@ class SlotIndex:
         half-open ``[start, end)``, sorted, and none may lie inside another.
         """
         request = self.request
-        if any(a.id == draft.id for a in request.appointments):
-            raise ValueError(f"draft id {draft.id!r} is already an appointment of the request")
-        if draft.entitlement_id is not None and \
-                draft.entitlement_id not in {e.id for e in request.entitlements}:
-            raise ValueError(f"draft.entitlement_id: unknown entitlement {draft.entitlement_id!r}")
-        if draft.pinned_technician is not None and \
-                draft.pinned_technician not in {t.id for t in request.technicians}:
-            raise ValueError(f"draft.pinned_technician: unknown technician "
-                             f"{draft.pinned_technician!r}")
-        combined = request.model_copy(update={"appointments": [*request.appointments, draft]})
-        problem = compile_problem(combined)
+        problem = self.problem if draft is self._draft else compile_problem(self._with(draft))
         index = len(request.appointments)
         eligibility = assess_appointment(problem, index)
         if eligibility.blocked is not None:
@@ -482,23 +496,24 @@ class SlotIndex:
         grid = self._grid(problem, draft) if windows is None else \
             self._given_windows(problem, windows)
         horizon_end = int(grid[1][-1]) if len(grid[1]) else 0
-        vehicles = [v for v in eligibility.vehicles if self._fits_capacity(v, draft)
-                    and problem.vehicles[v].start < horizon_end]
-        legs = self.legs.take(np.isin(self.legs.vehicle, vehicles) & self.legs.insertable)
+        not_before = problem.timebase.not_before(self.options.not_before)
+        vehicles = [v for v in eligibility.vehicles if problem.vehicles[v].usable
+                    and problem.vehicles[v].start < horizon_end
+                    and problem.vehicles[v].hard_end >= not_before
+                    and self._fits_capacity(v, draft)]
+        routes = [self.route(v) for v in vehicles]
+        legs = self._flatten(routes, not_before)
+        legs = legs.take(legs.insertable)
         candidates = self._insertions(problem, index, legs,
                                       np.asarray(eligibility.start_intervals, dtype=np.int64))
-        slots = self._windows(problem, draft, candidates, *grid)
+        slots = self._windows(problem, draft, candidates, routes, *grid)
         return SlotOffer(slots, None, len(vehicles))
 
     def _fits_capacity(self, vehicle: int, draft: Appointment) -> bool:
-        capacity = self.problem.vehicles[vehicle]
-        tech = self.request.technicians[capacity.technician]
+        tech = self.request.technicians[self.problem.vehicles[vehicle].technician]
         if tech.capacity is None:
             return True
-        route = self.routes[self.route_of_vehicle[vehicle]] \
-            if vehicle in self.route_of_vehicle else None
-        load = route.demand if route is not None else 0
-        return load + draft.demand <= tech.capacity + 1e-9
+        return self.route(vehicle).demand + draft.demand <= tech.capacity + 1e-9
 
     def _given_windows(self, problem: Problem, windows: Sequence[tuple[datetime, datetime]]
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -585,7 +600,8 @@ class SlotIndex:
         return merged
 
     def _windows(self, problem: Problem, draft: Appointment, found: dict,
-                 grid: np.ndarray, grid_end: np.ndarray) -> list[Slot]:
+                 routes: list[CommittedRoute], grid: np.ndarray, grid_end: np.ndarray
+                 ) -> list[Slot]:
         """Cut feasible intervals into windows, cost each (window, vehicle), keep the best."""
         options, weights, tb = self.options, self.options.weights, problem.timebase
         lo, hi = found["lo"], found["hi"]
@@ -605,10 +621,10 @@ class SlotIndex:
         leg = found["leg"][row]
         route_index = legs.route[leg]
         added_s = found["added_s"][row]
-        busy = np.asarray([r.busy_s for r in self.routes], dtype=np.int64)[route_index]
-        available = np.asarray([r.available_s for r in self.routes], dtype=np.int64)[route_index]
+        busy = np.asarray([r.busy_s for r in routes], dtype=np.int64)[route_index]
+        available = np.asarray([r.available_s for r in routes], dtype=np.int64)[route_index]
         load = (busy + problem.service[len(self.request.appointments)] + added_s) / available
-        tech_ids = np.asarray([r.vehicle.technician_id for r in self.routes])[route_index]
+        tech_ids = np.asarray([r.vehicle.technician_id for r in routes])[route_index]
         preferred = np.isin(tech_ids, draft.preferred_technicians)
 
         cost = weights.travel_per_min * added_s / 60.0 + weights.load * load
@@ -642,7 +658,7 @@ class SlotIndex:
         spread = high - low
         slots: list[Slot] = []
         for r in best:
-            route = self.routes[route_index[r]]
+            route = routes[route_index[r]]
             position = int(legs.position[leg[r]])
             due_fit: SlaFit = "none"
             if draft.sla_due is not None:
@@ -696,4 +712,4 @@ def offer_slots(request: PlanRequest, draft: Appointment, options: SlotOptions,
     Committed work is ``plan``'s routes when given, else the appointments'
     ``planned_technician`` / ``planned_start``. See the module doc for the rules.
     """
-    return SlotIndex(request, options, plan).offer(draft)
+    return SlotIndex(request, options, plan, draft=draft).offer(draft)
