@@ -16,8 +16,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: the optimiser on the demo day (later: the API with the demo data set).
+## The main job: the API on the demo data set (tomorrow's day), demo log-ins printed.
+## Add ARGS="--reset" to load the data again, ARGS="--port 8001" for another port.
 demo: $(STAMP)
+	$(PY) -m api demo $(ARGS)
+
+## The optimiser alone on the demo day (exchange-format JSON in and out).
+solve-demo: $(STAMP)
 	$(PY) -m optimiser solve data/demo/request.json --out out/demo-plan.json --time-limit 10
 
 ## Fast test suite (slow tests are deselected; `make test-all` runs them too).

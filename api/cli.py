@@ -137,6 +137,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {}
 COMMANDS["escalate"] = ("run the ticket escalation job once (for cron)",
                         lambda parser: __import__("api.tickets.cli").tickets.cli.configure(parser))
 
+# planning helper: `python -m api demo [--port 8000] [--reset]` (api/demo.py).
+COMMANDS["demo"] = ("run the API on the demo data set (tomorrow's day) with demo log-ins",
+                    lambda parser: __import__("api.demo").demo.configure(parser))
+
 
 def _validation_message(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
