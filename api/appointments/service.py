@@ -381,6 +381,7 @@ def _created(db: Session, appointment: Appointment, actor: str, how: str) -> App
     db.flush()
     record_event(db, entity_type=ENTITY, entity_id=appointment.id, action="created",
                  actor=actor, data=_creation_data(appointment, how))
+    _planning_hook(db, [appointment])
     return appointment
 
 
@@ -397,7 +398,19 @@ def _created_many(db: Session, appointments: list[Appointment], actor: str, how:
     db.add_all([Event(at=at, entity_type=ENTITY, entity_id=str(a.id), action="created",
                       actor=actor, data=_creation_data(a, how)) for a in appointments])
     db.flush()
+    _planning_hook(db, appointments)
     return appointments
+
+
+def _planning_hook(db: Session, appointments: list[Appointment]) -> None:
+    """PLANNING HOOK (api/plans, planning helper): an emergency may queue a re-plan of today.
+
+    Does nothing unless ``settings.auto_replan_on_emergency`` is on; see
+    ``api.plans.hooks``. Imported here, not at the top: plans imports this module.
+    """
+    from api.plans.hooks import on_appointments_created
+
+    on_appointments_created(db=db, appointments=appointments)
 
 
 def create(*, db: Session, data: AppointmentFields, actor: Principal, geocoding: Geocoding,

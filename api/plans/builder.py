@@ -106,8 +106,9 @@ def _appointments(db: Session, statuses: tuple[str, ...], start: datetime, end: 
         ),
     )
     if territory is not None:
-        query = query.where(or_(Appointment.territory == territory,
-                                Appointment.territory.is_(None)))
+        # Strictly that territory's: visits without one belong to the all-territory plan,
+        # so two territory plans never compete for the same visit.
+        query = query.where(Appointment.territory == territory)
     return list(db.scalars(query.order_by(Appointment.priority, Appointment.id)))
 
 

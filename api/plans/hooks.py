@@ -1,9 +1,10 @@
 """Planning's hook into other domains: an emergency posted during the day re-plans it.
 
-``on_appointment_created`` is called by the appointments service right after
-it creates an appointment (one marked line there). When
+``on_appointments_created`` is called by the appointments service right after
+it creates appointments (one marked call there). When
 ``settings.auto_replan_on_emergency`` is on and the new appointment is
-priority 1 and can still be done today, it queues an in-day re-plan of
+priority 1 and can still be done today (a window reaching into the rest of
+today, or none), it queues an in-day re-plan of
 today (of the appointment's territory, when it has one) in the same
 transaction; the job reaches the worker when that transaction commits. The
 dispatcher then reviews the re-plan's changes and publishes it: nothing is
@@ -17,8 +18,8 @@ process without the plan worker (background jobs off) it does nothing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -43,27 +44,38 @@ def _can_be_today(appointment: Appointment, now: datetime, day_end: datetime) ->
     return appointment.window_start < day_end and appointment.window_end >= now
 
 
-def on_appointment_created(*, db: Session, appointment: Appointment, actor: Any = None
-                           ) -> int | None:
-    """Queue today's re-plan for a new emergency; the job id, or None when not triggered."""
+def on_appointments_created(*, db: Session, appointments: Iterable[Appointment]
+                            ) -> list[int]:
+    """Queue today's re-plan for new emergencies; the ids of the jobs queued.
+
+    One re-plan per territory however many emergencies arrive together (a
+    bulk import), covering them all.
+    """
     app = db.info.get(APP_KEY)
-    if app is None or appointment.priority != EMERGENCY_PRIORITY:
-        return None
+    emergencies = [a for a in appointments if a.priority == EMERGENCY_PRIORITY]
+    if app is None or not emergencies or not app.state.settings.auto_replan_on_emergency:
+        return []
     settings = app.state.settings
-    if not settings.auto_replan_on_emergency:
-        return None
     now = utcnow()
     today = now.astimezone(ZoneInfo(settings.planning_timezone)).date()
     _, day_end = builder.day_range(today, 1, settings.planning_timezone)
-    if not _can_be_today(appointment, now, day_end):
-        return None
+    by_territory: dict[str | None, list[Appointment]] = {}
+    for appointment in emergencies:
+        if _can_be_today(appointment, now, day_end):
+            by_territory.setdefault(appointment.territory, []).append(appointment)
     from api.plans.jobs import backend_for
 
-    job = service.create_replan(
-        db=db, data=ReplanCreate(date=today, territory=appointment.territory, now=now),
-        settings=settings, actor=ACTOR)
-    record_event(db, entity_type="appointment", entity_id=appointment.id,
-                 action="auto_replan_requested", actor=ACTOR, data={"plan_id": job.id})
-    service.submit_after_commit(db, job.id, backend_for(app).submit)
-    log.info("emergency appointment %s: re-plan job %s queued", appointment.id, job.id)
-    return job.id
+    queued: list[int] = []
+    for territory, group in by_territory.items():
+        job = service.create_replan(
+            db=db, data=ReplanCreate(date=today, territory=territory, now=now),
+            settings=settings, actor=ACTOR)
+        for appointment in group:
+            record_event(db, entity_type="appointment", entity_id=appointment.id,
+                         action="auto_replan_requested", actor=ACTOR,
+                         data={"plan_id": job.id})
+        service.submit_after_commit(db, job.id, backend_for(app).submit)
+        log.info("emergency appointment(s) %s: re-plan job %s queued",
+                 [a.id for a in group], job.id)
+        queued.append(job.id)
+    return queued
