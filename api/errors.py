@@ -257,6 +257,15 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     return _json(422, ErrorEnvelope(error=body))
 
 
+async def _overflow(request: Request, exc: Exception) -> JSONResponse:
+    # SQLite's driver refuses integers beyond 64 bits with OverflowError where
+    # PostgreSQL raises a DataError; answer both the same way. Any other
+    # overflow is a server bug and stays a 500.
+    if "too large to convert to SQLite INTEGER" in str(exc):
+        return await _data_error(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     body = ErrorBody(code="internal_error", message="Internal server error")
@@ -271,4 +280,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(OverflowError, _overflow)
     app.add_exception_handler(Exception, _unexpected)

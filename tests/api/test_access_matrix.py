@@ -4,7 +4,7 @@
 outcomes; ``test_readme_matches_the_cases`` keeps them in step). To add your
 endpoints: append ``Case`` rows covering all six callers (admin, agent,
 dispatcher, technician, integration, anonymous), give allowed cases a valid
-``body`` so they really succeed, put any ids you need into ``build_world``,
+``body`` so they really succeed, put any ids you need into ``tests/api/world.py``,
 remove the endpoints from ``PENDING``, and add the README rows.
 
 A path is the OpenAPI template without ``/api/v1``; its ``{placeholders}`` are
@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from api.auth import service as auth_service
-from api.auth.schemas import ApiKeyCreate, UserCreate
-from api.entitlements import service as entitlement_service
-from api.entitlements.schemas import CustomerCreate, EntitlementCreate
-from api.technicians import service as technician_service
-from api.technicians.schemas import ShiftCreate, TechnicianCreate
+from tests.api.world import add_visits, build_world
 
 ROLES = ("admin", "agent", "dispatcher", "technician", "integration", "anonymous")
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -76,6 +70,9 @@ SHIFT = {"start": "2026-11-25T08:00:00+00:00", "end": "2026-11-25T16:00:00+00:00
          "breaks": [{"earliest_start": "2026-11-25T11:00:00+00:00",
                      "latest_end": "2026-11-25T13:00:00+00:00", "duration_min": 30}]}
 
+SLOT_DRAFT = {"location": {"lat": 51.52, "lon": -0.1}, "duration_min": 30,
+              "not_before": "2026-11-23T07:00:00+00:00", "days": 1}
+
 CASES: list[Case] = [
     *row("GET", "/health", **ALL_READ, anonymous=200),
     *row("GET", "/auth/me", **ALL_READ),
@@ -116,6 +113,15 @@ CASES: list[Case] = [
     *row("DELETE", "/shifts/{shift_id}", admin=204, dispatcher=204),
     *row("POST", "/shifts/{shift_id}/status", {"version": 1, "status": "off_sick"}, admin=200,
          dispatcher=200),
+    # dispatch (slots, booking, day route, field status)
+    *row("POST", "/slots", SLOT_DRAFT, admin=200, agent=200, dispatcher=200),
+    *row("POST", "/slots/book", {**SLOT_DRAFT, "window": {
+        "start": "2026-11-23T08:00:00+00:00", "end": "2026-11-23T10:00:00+00:00"}},
+        admin=201, agent=201, dispatcher=201),
+    *row("GET", "/technicians/{technician_id}/route", admin=200, dispatcher=200,
+         technician=(200, 404)),
+    *row("POST", "/appointments/{appointment_id}/status", {"status": "en_route", "version": 1},
+         admin=200, dispatcher=200, technician=(200, 404)),
 ]
 
 # Endpoints whose rows their domain owner has still to add (remove as you add them).
@@ -132,43 +138,9 @@ PENDING: set[str] = {
     "POST /appointments", "GET /appointments", "POST /tickets/{ticket_id}/appointments",
     "POST /appointments/import", "GET /appointments/{appointment_id}",
     "PATCH /appointments/{appointment_id}", "POST /appointments/{appointment_id}/cancel",
-    "POST /appointments/{appointment_id}/status",
     "POST /plans", "GET /plans", "POST /plans/replan", "GET /plans/{plan_id}",
-    "DELETE /plans/{plan_id}", "POST /plans/{plan_id}/publish", "POST /slots",
-    "POST /slots/book", "GET /technicians/{technician_id}/route",
+    "DELETE /plans/{plan_id}", "POST /plans/{plan_id}/publish",
 }
-
-
-# ---------------------------------------------------------------------- world
-
-
-def build_world(session: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Rows every case may refer to: (own ids, another technician's ids)."""
-    actor = "matrix"
-    spare = entitlement_service.create_customer(
-        db=session, data=CustomerCreate(name="Spare Co"), actor=actor)
-    holder = entitlement_service.create_customer(
-        db=session, data=CustomerCreate(name="Holder Co"), actor=actor)
-    entitlement = entitlement_service.create_entitlement(
-        db=session, data=EntitlementCreate(customer_id=holder.id, name="Gold",
-                                           valid_from=datetime(2026, 1, 1, tzinfo=UTC)),
-        actor=actor)
-    own, other = (technician_service.create_technician(
-        db=session, data=TechnicianCreate(name=name, home_lat=51.5, home_lon=-0.1), actor=actor)
-        for name in ("Own Tech", "Other Tech"))
-    shifts = [technician_service.create_shift(
-        db=session, technician_id=tech.id, actor=actor,
-        data=ShiftCreate(start=datetime(2026, 11, 23, 8, tzinfo=UTC),
-                         end=datetime(2026, 11, 23, 17, tzinfo=UTC)))
-        for tech in (own, other)]
-    user = auth_service.create_user(
-        db=session, data=UserCreate(username="someone", password="long-enough-pw",
-                                    role="agent"), actor=actor, password_hash="x")
-    key = auth_service.create_api_key(db=session, data=ApiKeyCreate(name="spare"), actor=actor)
-    common = {"customer_id": spare.id, "entitlement_id": entitlement.id, "user_id": user.id,
-              "api_key_id": key.row.id}
-    return ({**common, "technician_id": own.id, "shift_id": shifts[0].id},
-            {**common, "technician_id": other.id, "shift_id": shifts[1].id})
 
 
 def _fill(value: Any, ids: dict[str, Any]) -> Any:
@@ -190,6 +162,8 @@ def _fill(value: Any, ids: dict[str, Any]) -> Any:
 def test_access(case: Case, client, app, headers_for, api_key_headers):
     with app.state.sessionmaker.begin() as session:
         own, other = build_world(session)
+        if "{appointment_id}" in case.path:
+            add_visits(session, own, other)
     ids = other if case.as_other else own
     if case.role == "anonymous":
         headers: dict[str, str] = {}

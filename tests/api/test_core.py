@@ -182,3 +182,27 @@ def test_openapi_documents_the_error_envelope(client):
     op = spec["paths"]["/api/v1/auth/users"]["post"]
     assert op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "ErrorEnvelope")
+
+
+def test_out_of_range_integers_are_422_on_both_backends(client, settings):
+    """A value the database cannot store is the client's fault, whichever backend."""
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth.models import User
+    from api.database import SessionDep
+
+    router = APIRouter()
+
+    @router.get("/probe/{number}")
+    def probe(number: int, db: SessionDep) -> dict:
+        db.get(User, number)
+        return {}
+
+    probe_app = create_app(settings)  # its own app: the shared one's OpenAPI stays as is
+    probe_app.include_router(router)
+    with TestClient(probe_app) as probe_client:
+        r = probe_client.get(f"/probe/{2**70}")
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "validation_error"
