@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from api.appointments.models import IdempotencyKey
 from tests.api.appointment_helpers import BODY, count_appointments
@@ -118,15 +119,26 @@ def test_ticket_route_and_import_honour_the_key(client: TestClient, app: FastAPI
     assert other.json()["error"]["code"] == "idempotency_key_reused"
 
 
-@pytest.mark.postgres
 def test_concurrent_replays_create_one_row(client: TestClient, app: FastAPI, backend: str,
-                                           api_key_headers: dict[str, str]) -> None:
-    if backend != "postgres":
-        pytest.skip("the race is decided by PostgreSQL's unique index; SQLite serialises "
-                    "writers")
+                                           api_key_headers: dict[str, str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """16 threads send the same keyed POST at once: one row, one answer for all.
+
+    On PostgreSQL the losers' key inserts wait for the winner's commit and then
+    fail on the unique index; on SQLite the writers queue on the database lock
+    and fail the same way once they get it.
+    """
     threads = 16
     headers = {**api_key_headers, "Idempotency-Key": "race-1"}
     barrier = threading.Barrier(threads)
+    lost_races: list[int] = []
+    rollback = Session.rollback
+
+    def counting_rollback(session: Session) -> None:
+        lost_races.append(1)  # only the loser path rolls back inside a successful request
+        rollback(session)
+
+    monkeypatch.setattr(Session, "rollback", counting_rollback)
 
     def post(_: int) -> tuple[int, dict[str, Any], bool]:
         barrier.wait()
@@ -136,12 +148,15 @@ def test_concurrent_replays_create_one_row(client: TestClient, app: FastAPI, bac
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         results = list(pool.map(post, range(threads)))
-    assert {status for status, _body, _replayed in results} == {201}
+    assert {status for status, _body, _replayed in results} == {201}, results
     assert len({body["id"] for _status, body, _replayed in results}) == 1
     assert sum(1 for *_rest, replayed in results if not replayed) == 1
     assert count_appointments(app) == 1
-    with app.state.engine.connect() as conn:
-        # Ids handed out by the sequence: more than one means several requests really
-        # inserted at the same time and the losers were rolled back.
-        attempted = conn.execute(text("SELECT last_value FROM appointments_id_seq")).scalar()
-    assert attempted is not None and attempted > 1
+    assert lost_races, "no request got past the first look-up: the race was not exercised"
+    if backend == "postgres":
+        with app.state.engine.connect() as conn:
+            # Ids handed out by the sequence: more than one means several requests really
+            # inserted at the same time and the losers were rolled back.
+            attempted = conn.execute(text("SELECT last_value FROM appointments_id_seq")
+                                     ).scalar()
+        assert attempted is not None and attempted > 1
