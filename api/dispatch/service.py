@@ -473,6 +473,8 @@ def update_status(*, db: Session, appointment_id: int, data: StatusUpdate,
 
 def _retime_later_stops(db: Session, appointment: Appointment, target: S, now: datetime,
                         principal: Principal, timezone: str) -> list[EtaRead]:
+    if appointment.technician_id is None or appointment.scheduled_start is None:
+        return []  # not on anyone's route: nothing to re-time
     technician = db.get(Technician, appointment.technician_id)
     start, end = _day_bounds(_local_day(appointment.scheduled_start, timezone), timezone)
     day = _stops_of_day(db, technician.id, start, end, [*ON_ROUTE, S.cannot_complete])
