@@ -21,6 +21,7 @@ from api.plans.schemas import (
     PublishResult,
     ReplanCreate,
 )
+from optimiser.schema import PlanRequest
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
@@ -72,9 +73,17 @@ def get_plan(plan_id: PlanId, db: SessionDep, _principal: Dispatcher) -> PlanJob
     return service.get(db=db, job_id=plan_id)
 
 
+@router.get("/{plan_id}/request", response_model=PlanRequest, response_model_exclude_none=True,
+            responses=error_responses(401, 403, 404),
+            summary="The exchange-format request the plan was solved from (for outside checks)")
+def get_plan_request(plan_id: PlanId, db: SessionDep, _principal: Dispatcher) -> dict:
+    return service.get(db=db, job_id=plan_id).request
+
+
 @router.delete("/{plan_id}", status_code=status.HTTP_202_ACCEPTED, response_model=PlanJobRead,
-               responses=error_responses(401, 403, 404, 409),
-               summary="Stop a job: it ends 'cancelled' keeping its best plan so far")
+               responses=error_responses(401, 403, 404),
+               summary="Stop a job: it ends 'cancelled' keeping its best plan so far "
+                       "(a finished job is returned unchanged)")
 def cancel_plan(plan_id: PlanId, db: SessionDep, principal: Dispatcher) -> PlanJob:
     return service.cancel(db=db, job_id=plan_id, actor=principal.actor)
 

@@ -17,7 +17,7 @@ from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
 from api.database import utcnow
-from api.errors import Conflict, DomainValidationError, NotFound
+from api.errors import DomainValidationError, NotFound
 from api.events import record_event
 from api.plans import builder, snapshot
 from api.plans.models import FINISHED_STATUSES, JobKind, JobStatus, PlanJob
@@ -101,11 +101,11 @@ def cancel(*, db: Session, job_id: int, actor: str) -> PlanJob:
 
     The worker sees ``cancel_requested`` at its next heartbeat, stops the
     solver and stores the best plan found so far with status ``cancelled``.
+    Idempotent (as DELETE should be): a finished job is returned unchanged.
     """
     job = get(db=db, job_id=job_id)
     if job.status in FINISHED_STATUSES:
-        raise Conflict(f"plan {job_id} is already {job.status}; there is nothing to stop",
-                       meta={"status": job.status})
+        return job
     job.cancel_requested = True
     if job.status == JobStatus.queued:
         job.status = JobStatus.cancelled

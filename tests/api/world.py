@@ -41,7 +41,7 @@ def build_world(session: Any) -> tuple[dict[str, Any], dict[str, Any]]:
                                     role="agent"), actor=actor, password_hash="x")
     key = auth_service.create_api_key(db=session, data=ApiKeyCreate(name="spare"), actor=actor)
     common = {"customer_id": spare.id, "entitlement_id": entitlement.id, "user_id": user.id,
-              "api_key_id": key.row.id}
+              "api_key_id": key.row.id, "plan_id": _finished_plan(session, actor)}
     return ({**common, "technician_id": own.id, "shift_id": shifts[0].id},
             {**common, "technician_id": other.id, "shift_id": shifts[1].id})
 
@@ -66,3 +66,19 @@ def _dispatched_visit(session: Any, technician_id: int, actor: str) -> int:
     session.add(visit)
     session.flush()
     return visit.id
+
+
+def _finished_plan(session: Any, actor: str) -> int:
+    """A finished, publishable plan job (an empty day: nothing to place)."""
+    from api.plans.models import PlanJob
+
+    job = PlanJob(kind="daily", params={"date": "2026-11-23", "days": 1}, status="done",
+                  request={"technicians": [], "appointments": [],
+                           "options": {"time_limit_s": 1}},
+                  plan={"status": "feasible", "routes": [], "unassigned": []},
+                  snapshot={}, fingerprint="-", created_by=actor, attempts=1,
+                  cancel_requested=False, created_at=datetime(2026, 11, 22, 18, tzinfo=UTC),
+                  finished_at=datetime(2026, 11, 22, 18, 1, tzinfo=UTC))
+    session.add(job)
+    session.flush()
+    return job.id
