@@ -1,18 +1,26 @@
 """Read the routes of a routing solution back into the exchange format.
 
-Starts come from the model (integer seconds, already feasible); everything
-else is recomputed in exact minutes: the technician leaves a stop when the
-visit ends and drives, pausing for any break that falls on the way, so the
-reported arrival is never after the start.
+The model fixes each route's order, its breaks and a feasible start (integer
+seconds) for every visit; the time optimiser may leave needless waiting before
+a visit, since waiting costs nothing. Each start is therefore pulled EARLIER
+where the rules allow (the technician is there, an allowed interval is open,
+no break falls inside the visit, not before a re-planned visit's free band):
+never later, so every later visit stays feasible and no soft cost grows.
+Times are then recomputed in exact minutes: the technician leaves a stop when
+the visit ends and drives, pausing for any break on the way, so the reported
+arrival is never after the start.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ortools.constraint_solver import pywrapcp
 
+from optimiser.intervals import IntInterval
 from optimiser.model import BuiltModel
+from optimiser.model.time import soft_start_bounds
 from optimiser.problem import Vehicle
 from optimiser.schema import BreakTaken, Route, Stop
 
@@ -58,6 +66,23 @@ def drive(leave_s: float, travel_s: float, breaks: list[tuple[int, int]]) -> flo
     return cursor + remaining
 
 
+def earliest_start(ready: int, latest: int, allowed: tuple[IntInterval, ...], duration: int,
+                   breaks: list[tuple[int, int]]) -> int:
+    """Earliest start in ``[ready, latest]`` inside ``allowed`` with no break inside the visit.
+
+    ``latest`` (the model's start) is itself feasible and is the fallback.
+    """
+    candidates = sorted({ready, *(lo for lo, _ in allowed if lo > ready),
+                         *(end for _, end in breaks if end > ready)})
+    for start in candidates:
+        if start >= latest:
+            break
+        inside = any(lo <= start <= hi for lo, hi in allowed)
+        if inside and not any(b < start + duration and e > start for b, e in breaks):
+            return start
+    return latest
+
+
 def build_route(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: Vehicle) -> Route | None:
     visits = route_of(built, solution, vehicle.index)
     if not visits:
@@ -79,7 +104,13 @@ def build_route(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: Vehic
         leg_min = float(travel.duration_min[point, target])
         leg_km = float(travel.distance_km[point, target])
         arrival = min(drive(leave, leg_min * 60, breaks), float(visit.start_s))
-        start = float(visit.start_s)
+        ready = math.ceil(arrival - 1e-9)
+        lower = soft_start_bounds(problem, visit.appointment)[1]
+        if lower is not None:
+            ready = max(ready, lower[0])
+        start = float(earliest_start(
+            ready, visit.start_s, built.eligibility[visit.appointment].start_intervals,
+            problem.service[visit.appointment], breaks))
         end = start + appointment.duration_min * 60
         lateness = 0.0
         sla_met = None

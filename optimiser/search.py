@@ -43,6 +43,10 @@ def search_parameters(time_limit_s: float, solution_limit: int | None,
     params.first_solution_strategy = first_solution
     params.local_search_metaheuristic = Metaheuristic.GUIDED_LOCAL_SEARCH
     params.time_limit.FromMilliseconds(max(int(time_limit_s * 1000), 1))
+    # The completion search that turns initial routes into a full assignment (cumuls,
+    # breaks) runs under the LNS time limit (default 0.1 s): with breaks on 100
+    # vehicles it needs seconds, and the default operators use no CP-completed LNS.
+    params.lns_time_limit.FromMilliseconds(max(int(time_limit_s * 1000), 1))
     if solution_limit is not None:
         params.solution_limit = solution_limit
     return params
@@ -61,7 +65,8 @@ class SearchWatch:
         self.report_every_s = report_every_s
         self.solutions = 0
         self.last_report = -1.0
-        self.best = None
+        self.best: int | None = None
+        self.best_assigned = 0
 
     def _assigned(self) -> int:
         routing = self.built.routing
@@ -73,20 +78,25 @@ class SearchWatch:
         return count
 
     def __call__(self) -> None:
+        """Called at every solution the local search accepts (under guided local
+        search not always an improvement: the best so far is what is reported)."""
         self.solutions += 1
         if self.stop is not None and self.stop.is_set():
             self.built.routing.CancelSearch()
             return
         if self.progress is None:
             return
+        objective = int(self.built.routing.CostVar().Value())
+        if self.best is not None and objective >= self.best:
+            return
+        self.best = objective
+        self.best_assigned = self._assigned()
         now = time.perf_counter()
         if self.solutions > 1 and now - self.last_report < self.report_every_s:
             return
         self.last_report = now
-        self.progress(Progress(
-            elapsed_s=now - self.started,
-            objective=int(self.built.routing.CostVar().Value()),
-            assigned=self._assigned(), solutions=self.solutions))
+        self.progress(Progress(elapsed_s=now - self.started, objective=self.best,
+                               assigned=self.best_assigned, solutions=self.solutions))
 
 
 def run_search(built: BuiltModel, params, *, started: float,
@@ -103,7 +113,9 @@ def run_search(built: BuiltModel, params, *, started: float,
     routing.CloseModelWithParameters(params)
     routing.solver().ReSeed(seed)
     if initial_routes is not None:
-        initial = routing.ReadAssignmentFromRoutes(initial_routes, True)
-        if initial is not None:
-            return routing.SolveFromAssignmentWithParameters(initial, params)
+        initial = routing.solver().Assignment()
+        if routing.RoutesToAssignment(initial_routes, True, True, initial):
+            solution = routing.SolveFromAssignmentWithParameters(initial, params)
+            if solution is not None:
+                return solution
     return routing.SolveWithParameters(params)

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from optimiser.construct import construct_routes, routes_as_indices
 from optimiser.eligibility import Eligibility, assess
 from optimiser.explain import explain_unassigned
 from optimiser.extract import build_routes, route_of
@@ -22,6 +23,13 @@ __all__ = ["Progress", "solve"]
 
 MIN_SEARCH_S = 0.2
 """The search always gets at least this long, even if building the model used the budget."""
+
+FINISH_RESERVE = 0.02
+"""Share of the time limit (at least 0.1 s) kept for reading the plan back and its KPIs."""
+
+CONSTRUCT_FROM_PAIRS = 10_000
+"""From this many (visit, vehicle) pairs on, the first plan comes from our own greedy
+insertion (``optimiser.construct``): OR-Tools' insertion heuristics take minutes there."""
 
 
 def _attach_kpis(request: PlanRequest, plan: Plan) -> Plan:
@@ -60,10 +68,15 @@ def solve(request: PlanRequest, *, time_limit_s: float | None = None, seed: int 
         return _attach_kpis(request, _plan_without_search(problem, eligibility, started))
 
     built = build_model(problem, eligibility)
-    remaining = max(limit - (time.perf_counter() - started), MIN_SEARCH_S)
+    initial = None
+    if len(built.nodes.appointments) * len(problem.vehicles) >= CONSTRUCT_FROM_PAIRS:
+        initial = routes_as_indices(built.manager,
+                                    construct_routes(problem, built.nodes, eligibility))
+    reserve = max(0.1, FINISH_RESERVE * limit)
+    remaining = max(limit - reserve - (time.perf_counter() - started), MIN_SEARCH_S)
     params = search_parameters(remaining, options.solution_limit)
     solution = run_search(built, params, started=started, progress=progress, stop=stop,
-                          seed=seed)
+                          seed=seed, initial_routes=initial)
     if solution is None:  # stopped before a first solution: nothing planned
         return _attach_kpis(request, _plan_without_search(problem, eligibility, started))
 

@@ -19,11 +19,13 @@ from optimiser.model.nodes import ModelNodes, make_manager, select_nodes
 from optimiser.model.penalties import priority_penalties
 from optimiser.model.technician_costs import add_technician_costs
 from optimiser.model.time import (
+    COST_TIME,
     add_breaks,
     add_overtime_costs,
     add_shift_bounds,
     add_start_costs,
     add_time_dimension,
+    register_time_transit,
     restrict_visit_starts,
     soft_start_bounds,
 )
@@ -106,12 +108,18 @@ def build_model(problem: Problem, eligibility: list[Eligibility]) -> BuiltModel:
 
     travel = routing.RegisterTransitMatrix(nodes.travel_s.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(travel)
-    time = add_time_dimension(routing, problem, nodes)
+    transit = register_time_transit(routing, nodes)
+    time = add_time_dimension(routing, problem, transit)
     add_shift_bounds(routing, time, problem)
-    add_overtime_costs(routing, time, problem)
     restrict_visit_starts(manager, time, nodes, eligibility)
-    add_start_costs(manager, time, problem, nodes)
     breaks = add_breaks(routing, manager, time, problem, nodes)
+    costs = time
+    if breaks:  # soft costs on a break-free twin clock (see optimiser.model.time)
+        costs = add_time_dimension(routing, problem, transit, COST_TIME)
+        add_shift_bounds(routing, costs, problem)
+        restrict_visit_starts(manager, costs, nodes, eligibility)
+    add_overtime_costs(routing, costs, problem, breaks_elsewhere=bool(breaks))
+    add_start_costs(manager, costs, problem, nodes)
     add_capacity(routing, problem, nodes)
     technician_costs = add_technician_costs(routing, problem, nodes)
     restrict_vehicles(routing, manager, problem, nodes, eligibility)

@@ -3,6 +3,19 @@
 Time is integer seconds after the request's origin (see ``timebase``). The
 transit of an arc i -> j is the visit length at i plus the travel i -> j, so a
 node's cumul is the START of its visit. Slack is waiting (or a break).
+
+Two clocks when a request has breaks. OR-Tools schedules a route that has BOTH
+break intervals and soft cumul costs with a mixed-integer solver per route and
+per move: measured here (25 technicians x 150 visits) 5,000 moves/s instead of
+100,000. So with breaks the rules are split over two dimensions with the same
+transits, shift bounds and allowed starts:
+
+- ``time`` (the true clock): hard rules and breaks; the plan's times come from it;
+- ``cost_time``: the same without breaks, carrying the soft costs (SLA lateness,
+  overtime, re-planning drift). Its clock can run ahead of the true one by the
+  breaks taken on the way, so overtime there is charged from the shift end minus
+  the shift's break time. Costs are therefore estimates within a break's length;
+  every hard rule is still exact, and the plan reports true lateness and overtime.
 """
 
 from __future__ import annotations
@@ -16,16 +29,20 @@ from optimiser.model.nodes import ModelNodes
 from optimiser.problem import Problem
 
 TIME = "time"
+COST_TIME = "cost_time"
 
 
-def add_time_dimension(routing: pywrapcp.RoutingModel, problem: Problem,
-                       nodes: ModelNodes) -> pywrapcp.RoutingDimension:
+def register_time_transit(routing: pywrapcp.RoutingModel, nodes: ModelNodes) -> int:
     """Service-plus-travel transits registered as one matrix (no Python callback per arc)."""
     transit = nodes.travel_s + nodes.service_s[:, None]
-    evaluator = routing.RegisterTransitMatrix(transit.tolist())
+    return routing.RegisterTransitMatrix(transit.tolist())
+
+
+def add_time_dimension(routing: pywrapcp.RoutingModel, problem: Problem, evaluator: int,
+                       name: str = TIME) -> pywrapcp.RoutingDimension:
     horizon = max(problem.horizon, 1)
-    routing.AddDimension(evaluator, horizon, horizon, False, TIME)
-    return routing.GetDimensionOrDie(TIME)
+    routing.AddDimension(evaluator, horizon, horizon, False, name)
+    return routing.GetDimensionOrDie(name)
 
 
 def add_shift_bounds(routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDimension,
@@ -37,11 +54,19 @@ def add_shift_bounds(routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDimen
 
 
 def add_overtime_costs(routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDimension,
-                       problem: Problem) -> None:
-    """Returning after the shift end is allowed (up to the hard end) but costs."""
+                       problem: Problem, *, breaks_elsewhere: bool = False) -> None:
+    """Returning after the shift end is allowed (up to the hard end) but costs.
+
+    ``breaks_elsewhere``: ``time`` is the break-free cost clock, so the shift's
+    break time is taken off the free span (see the module doc).
+    """
     for vehicle in problem.vehicles:
         if vehicle.hard_end > vehicle.end:
-            time.SetCumulVarSoftUpperBound(routing.End(vehicle.index), vehicle.end,
+            free_until = vehicle.end
+            if breaks_elsewhere:
+                taken = sum(b.duration for b in vehicle.breaks)
+                free_until = max(vehicle.start, vehicle.end - taken)
+            time.SetCumulVarSoftUpperBound(routing.End(vehicle.index), free_until,
                                            OVERTIME_COST_PER_S)
 
 
