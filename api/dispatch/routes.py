@@ -1,7 +1,8 @@
 """HTTP endpoints of dispatch (HTTP only: rules live in ``service``).
 
 Who may do what (the README's "Roles and access" table lists every route):
-- slots and booking: agent, dispatcher, admin;
+- slots and booking: agent, dispatcher, admin (agents book for tickets only, as
+  they create appointments from tickets only);
 - a technician's day route: that technician (others' are 404), dispatcher, admin;
 - field status updates: that technician on its own visits (others' are 404),
   dispatcher, admin.
@@ -14,8 +15,10 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
-from api.appointments.routes import GeocodingDep
+from api.appointments.idempotency import Outcome, run_idempotent
+from api.appointments.routes import GeocodingDep, IdempotencyKeyHeader
 from api.appointments.schemas import AppointmentRead
 from api.auth.dependencies import Principal, Role, require_roles
 from api.concurrency import set_etag
@@ -30,7 +33,7 @@ from api.dispatch.schemas import (
     StatusResult,
     StatusUpdate,
 )
-from api.errors import error_responses
+from api.errors import Forbidden, error_responses
 
 router = APIRouter(tags=["dispatch"], responses=error_responses(401, 403, 422))
 
@@ -57,17 +60,29 @@ def offer_slots(data: SlotQuery, request: Request, db: SessionDep, principal: Bo
 @router.post("/slots/book", status_code=status.HTTP_201_CREATED, response_model=BookingRead,
              responses=error_responses(409),
              summary="Book an offered window: re-checked now, then a scheduled appointment")
-def book_slot(data: SlotBooking, request: Request, response: Response, db: SessionDep,
-              principal: Booker, geocoding: GeocodingDep) -> BookingRead:
+def book_slot(data: SlotBooking, request: Request, db: SessionDep, principal: Booker,
+              geocoding: GeocodingDep, idempotency_key: IdempotencyKeyHeader = None
+              ) -> JSONResponse:
     """The appointment gets the window as its booking window, the technician (preferred,
     or pinned with ``pin_technician``) and the planned start. 409 ``slot_unavailable``
-    when the window can no longer be kept."""
-    appointment, slot = service.book_slot(db=db, data=data, actor=principal,
-                                          geocoding=geocoding,
-                                          planning_timezone=_planning_timezone(request))
-    set_etag(response, appointment)
-    response.headers["Location"] = f"/api/v1/appointments/{appointment.id}"
-    return BookingRead(appointment=AppointmentRead.model_validate(appointment), slot=slot)
+    when the window can no longer be kept. Agents book for tickets (``ticket_id``), as
+    they create appointments. ``Idempotency-Key`` makes a retry replay the booking."""
+    if principal.role == Role.agent and data.ticket_id is None:
+        raise Forbidden("Agents book slots for tickets: send ticket_id")
+
+    def action() -> Outcome:
+        appointment, slot = service.book_slot(db=db, data=data, actor=principal,
+                                              geocoding=geocoding,
+                                              planning_timezone=_planning_timezone(request))
+        body = BookingRead(appointment=AppointmentRead.model_validate(appointment), slot=slot)
+        return Outcome(status_code=status.HTTP_201_CREATED, body=body.model_dump(mode="json"),
+                       headers={"ETag": f'"{appointment.version}"',
+                                "Location": f"/api/v1/appointments/{appointment.id}"})
+
+    return run_idempotent(db, principal=principal, key=idempotency_key,
+                          operation="POST /slots/book",
+                          payload=data.model_dump(mode="json", exclude_unset=True),
+                          action=action)
 
 
 @router.get("/technicians/{technician_id}/route", response_model=DayRoute,

@@ -120,7 +120,7 @@ CASES: list[Case] = [
     *row("POST", "/slots", SLOT_DRAFT, admin=200, agent=200, dispatcher=200),
     *row("POST", "/slots/book", {**SLOT_DRAFT, "window": {
         "start": "2026-11-23T08:00:00+00:00", "end": "2026-11-23T10:00:00+00:00"}},
-        admin=201, agent=201, dispatcher=201),
+        admin=201, agent=403, dispatcher=201),  # agents book for tickets only
     *row("GET", "/technicians/{technician_id}/route", admin=200, dispatcher=200,
          technician=(200, 404)),
     *row("POST", "/appointments/{appointment_id}/status", {"status": "en_route", "version": 1},

@@ -130,7 +130,7 @@ def short_day(app, client):
 
 def test_booking_creates_a_scheduled_appointment_with_the_window(client, headers_for,
                                                                  short_day):
-    agent = headers_for("agent")
+    agent = headers_for("dispatcher")
     offered = slots(client, agent).json()["items"]
     assert len(offered) == 1
     window = {"start": offered[0]["start"], "end": offered[0]["end"]}
@@ -169,7 +169,7 @@ def test_booking_can_pin_the_technician(client, headers_for, short_day):
 
 def test_booking_a_window_that_cannot_be_kept_is_a_conflict(client, headers_for, app,
                                                             short_day):
-    agent = headers_for("agent")
+    agent = headers_for("dispatcher")
     other = add_technician(app, name="Ben Cole", home_lat=51.50, shift=None)
     # Too late in the day (the visit could not start before 10:00 and be home by it).
     late = {"start": "2030-01-07T09:00:00+00:00", "end": "2030-01-07T10:00:00+00:00"}
@@ -192,3 +192,37 @@ def test_booking_window_must_be_well_formed(client, headers_for, short_day):
 
 def test_leg_arithmetic_of_the_fixture():
     assert round(leg_min(51.50, 51.55) * 60, 2) == 650.49
+
+
+def test_agents_book_for_tickets_and_the_ticket_sets_contract_and_sla(client, headers_for,
+                                                                     app, short_day):
+    from tests.api.appointment_helpers import make_customer, make_entitlement, make_ticket
+
+    customer = make_customer(app)
+    entitlement = make_entitlement(app, customer)
+    ticket = make_ticket(app, customer)
+    agent = headers_for("agent")
+    window = {"start": "2030-01-07T08:00:00+00:00", "end": "2030-01-07T10:00:00+00:00"}
+    refused = book(client, agent, window)
+    assert refused.status_code == 403
+    offered = slots(client, agent, ticket_id=ticket).json()
+    assert len(offered["items"]) == 1
+    response = book(client, agent, window, ticket_id=ticket)
+    assert response.status_code == 201, response.text
+    appointment = response.json()["appointment"]
+    assert (appointment["ticket_id"], appointment["customer_id"],
+            appointment["entitlement_id"]) == (ticket, customer, entitlement)
+    assert appointment["sla_due"] == offered["sla_due"] is not None
+
+
+def test_a_retried_booking_with_the_same_idempotency_key_replays_the_first(
+        client, headers_for, short_day):
+    dispatcher = headers_for("dispatcher")
+    dispatcher["Idempotency-Key"] = "booking-1"
+    window = {"start": "2030-01-07T08:00:00+00:00", "end": "2030-01-07T10:00:00+00:00"}
+    first = book(client, dispatcher, window)
+    again = book(client, dispatcher, window)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert client.get("/api/v1/appointments", headers=dispatcher).json()["total"] == 1

@@ -1,4 +1,4 @@
-"""Two agents booking the last free window at the same moment: exactly one wins."""
+"""Two people booking the last free window at the same moment: exactly one wins."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.api.test_slots_api import DRAFT
 
 def test_concurrent_bookings_of_the_last_window_do_not_double_book(client, headers_for, app):
     add_technician(app, name="Ana Ruiz", home_lat=51.50, shift=("08:00", "10:00"), lunch=False)
-    headers = [headers_for("agent"), headers_for("dispatcher")]
+    headers = [headers_for("dispatcher"), headers_for("dispatcher")]
     window = {"start": "2030-01-07T08:00:00+00:00", "end": "2030-01-07T10:00:00+00:00"}
     barrier = threading.Barrier(2)
     codes: list[int] = []
