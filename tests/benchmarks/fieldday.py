@@ -103,22 +103,20 @@ class Run:
     cpu_s: float  # process CPU time: on a shared machine, wall time alone misleads
     first_feasible_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    reports: list[Progress] = field(default_factory=list)  # our search's progress timeline
 
 
 def solve_ours(request: PlanRequest, time_limit_s: float, seed: int) -> Run:
     """Solve, timing the whole call and the first progress report (first feasible plan)."""
     solve = load_solver()
     started, cpu_started = time.perf_counter(), time.process_time()
-    first: list[float] = []
-
-    def progress(report: Progress) -> None:
-        if not first:  # the first report is the first solution found
-            first.append(report.elapsed_s)
-
-    plan = solve(request, time_limit_s=time_limit_s, seed=seed, progress=progress)
+    reports: list[Progress] = []
+    plan = solve(request, time_limit_s=time_limit_s, seed=seed, progress=reports.append)
     seconds = time.perf_counter() - started
+    # The first report is the first solution found (every visit is optional in the
+    # model, so the first solution is a feasible plan).
     return Run(plan=plan, seconds=seconds, cpu_s=time.process_time() - cpu_started,
-               first_feasible_s=first[0] if first else None)
+               first_feasible_s=reports[0].elapsed_s if reports else None, reports=reports)
 
 
 # --------------------------------------------------------------------------- VROOM encoding
@@ -375,6 +373,8 @@ METRICS = [
     ("utilisation", "utilisation"), ("violations", "validator violations"),
     ("seconds", "wall time s"), ("cpu_s", "CPU time s (all threads)"),
     ("first_feasible_s", "first feasible s (wall)"),
+    ("last_improvement_s", "last improvement s (wall)"),
+    ("solutions", "solutions seen by the search"),
 ]
 
 
@@ -387,6 +387,8 @@ def summarise(request: PlanRequest, run: Run, validate: Callable | None) -> dict
     summary["seconds"] = run.seconds
     summary["cpu_s"] = run.cpu_s
     summary["first_feasible_s"] = run.first_feasible_s
+    summary["last_improvement_s"] = run.reports[-1].elapsed_s if run.reports else None
+    summary["solutions"] = run.reports[-1].solutions if run.reports else None
     if validate is None:
         summary["violations"] = None
     else:
