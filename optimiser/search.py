@@ -8,7 +8,9 @@ Threads: OR-Tools keeps the GIL while it searches, except when it calls back
 into Python. The progress callback runs at each improving solution; when a
 ``stop`` event is given, a custom search limit also polls it continuously
 (about 5 % slower search) so that another thread can set it and the search
-ends with the best plan found so far.
+ends with the best plan found so far. Callers that must stay responsive while
+a plan is computed (a web server) should solve in a worker process or pass
+``stop``: without a Python callback the search holds the GIL throughout.
 """
 
 from __future__ import annotations
@@ -52,21 +54,43 @@ def search_parameters(time_limit_s: float, solution_limit: int | None,
     return params
 
 
+SMALL_REQUEST = 30
+"""Up to this many plannable visits the search also ends once it stalls (see ``STALL_S``):
+guided local search never stops by itself, and a handful of visits is settled in
+milliseconds; without this, a two-visit request would always use its whole time limit."""
+
+STALL_S = 1.0
+"""Small requests: end the search after this long without a better plan."""
+
+
 class SearchWatch:
-    """At-solution callback: counts solutions, reports progress, honours ``stop``."""
+    """At-solution callback: counts solutions, reports progress, honours ``stop``.
+
+    Also the test of the custom search limit (:meth:`should_stop`): the stop
+    event, or a stalled search on a small request.
+    """
 
     def __init__(self, built: BuiltModel, started: float,
                  progress: Callable[[Progress], None] | None,
-                 stop: threading.Event | None, report_every_s: float = 0.5) -> None:
+                 stop: threading.Event | None, report_every_s: float = 0.5,
+                 stall_s: float | None = None) -> None:
         self.built = built
         self.started = started
         self.progress = progress
         self.stop = stop
         self.report_every_s = report_every_s
+        self.stall_s = stall_s
         self.solutions = 0
         self.last_report = -1.0
         self.best: int | None = None
         self.best_assigned = 0
+        self.improved_at = time.perf_counter()
+
+    def should_stop(self) -> bool:
+        if self.stop is not None and self.stop.is_set():
+            return True
+        return (self.stall_s is not None and self.solutions > 0
+                and time.perf_counter() - self.improved_at > self.stall_s)
 
     def _assigned(self) -> int:
         routing = self.built.routing
@@ -84,14 +108,14 @@ class SearchWatch:
         if self.stop is not None and self.stop.is_set():
             self.built.routing.CancelSearch()
             return
-        if self.progress is None:
-            return
         objective = int(self.built.routing.CostVar().Value())
         if self.best is not None and objective >= self.best:
             return
         self.best = objective
+        now = self.improved_at = time.perf_counter()
+        if self.progress is None:
+            return
         self.best_assigned = self._assigned()
-        now = time.perf_counter()
         if self.solutions > 1 and now - self.last_report < self.report_every_s:
             return
         self.last_report = now
@@ -106,10 +130,11 @@ def run_search(built: BuiltModel, params, *, started: float,
                initial_routes: list[list[int]] | None = None) -> pywrapcp.Assignment | None:
     """Search and return the best assignment (None only if the search found nothing)."""
     routing = built.routing
-    watch = SearchWatch(built, started, progress, stop)
+    small = len(built.nodes.appointments) <= SMALL_REQUEST
+    watch = SearchWatch(built, started, progress, stop, stall_s=STALL_S if small else None)
     routing.AddAtSolutionCallback(watch)
-    if stop is not None:
-        routing.AddSearchMonitor(routing.solver().CustomLimit(stop.is_set))
+    if stop is not None or small:
+        routing.AddSearchMonitor(routing.solver().CustomLimit(watch.should_stop))
     routing.CloseModelWithParameters(params)
     routing.solver().ReSeed(seed)
     if initial_routes is not None:
