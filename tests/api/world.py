@@ -40,10 +40,24 @@ def build_world(session: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         db=session, data=UserCreate(username="someone", password="long-enough-pw",
                                     role="agent"), actor=actor, password_hash="x")
     key = auth_service.create_api_key(db=session, data=ApiKeyCreate(name="spare"), actor=actor)
+    ticket_id = _ticket(session, holder.id)
     common = {"customer_id": spare.id, "entitlement_id": entitlement.id, "user_id": user.id,
-              "api_key_id": key.row.id, "plan_id": _finished_plan(session, actor)}
+              "api_key_id": key.row.id, "plan_id": _finished_plan(session, actor),
+              "ticket_id": ticket_id, "tier": "L1"}
     return ({**common, "technician_id": own.id, "shift_id": shifts[0].id},
             {**common, "technician_id": other.id, "shift_id": shifts[1].id})
+
+
+def _ticket(session: Any, customer_id: int) -> int:
+    """A fresh ticket (version 1, status received) of the contract holder."""
+    from api.tickets import service as ticket_service
+    from api.tickets.schemas import TicketCreate
+
+    ticket = ticket_service.create(
+        db=session, actor=ticket_service.Actor(name="matrix", role="admin"),
+        data=TicketCreate(request_type="incident", channel="phone", customer_id=customer_id,
+                          product="boiler-x200", summary="No heating", impact=2, urgency=2))
+    return ticket.id
 
 
 def add_visits(session: Any, own: dict[str, Any], other: dict[str, Any]) -> None:
