@@ -97,10 +97,15 @@ def compile_problem(request: PlanRequest) -> Problem:
     travel = build_travel(request)
     vehicles: list[Vehicle] = []
     for t, tech in enumerate(request.technicians):
+        later_starts = sorted(timebase.not_after(s.start) for s in tech.shifts)
         for s, shift in enumerate(tech.shifts):
             start = timebase.not_before(shift.start)
             end = timebase.not_after(shift.end)
             hard_end = max(end + int(tech.max_overtime_min * 60 + 1e-9), start)
+            # Overtime never runs into the technician's next shift (routes must not overlap).
+            next_start = next((x for x in later_starts if x >= end), None)
+            if next_start is not None:
+                hard_end = max(min(hard_end, next_start), end)
             breaks, usable = _break_specs(shift, timebase, start, hard_end)
             vehicles.append(Vehicle(
                 index=len(vehicles), technician=t, technician_id=tech.id, shift_index=s,

@@ -326,3 +326,60 @@ def test_soft_start_bounds_for_sla_and_planned_start():
 def test_load_scale_keeps_fractional_demands_exact_enough():
     assert load_scale([1, 2.0, 5]) == 1
     assert load_scale([0.5, 2]) == 1000
+
+
+def _built(request):
+    from optimiser.model import build_model
+
+    problem = compile_problem(request)
+    eligibility = assess(problem)
+    return build_model(problem, eligibility), problem, eligibility
+
+
+def test_visit_starts_become_cumul_domains_with_holes():
+    built, problem, _ = _built(make_request([tech()], [appt("A1", windows=[
+        window("09:00", "10:00"), window("14:00", "15:00")])]))
+    cumul = built.time.CumulVar(built.index_of(0))
+    nine, ten = (problem.timebase.not_before(at(c)) for c in ("09:00", "10:00"))
+    two, three = (problem.timebase.not_before(at(c)) for c in ("14:00", "15:00"))
+    assert (cumul.Min(), cumul.Max()) == (nine, three)
+    assert cumul.Contains(ten) and cumul.Contains(two)
+    assert not cumul.Contains(ten + 1) and not cumul.Contains(two - 1)
+
+
+def test_shift_bounds_and_breaks_per_vehicle():
+    built, problem, _ = _built(make_request(
+        [tech("T1", breaks=[lunch()], max_overtime_min=30), tech("T2")], [appt("A1")]))
+    vehicle = problem.vehicles[0]
+    start = built.time.CumulVar(built.routing.Start(0))
+    end = built.time.CumulVar(built.routing.End(0))
+    assert (start.Min(), end.Max()) == (vehicle.start, vehicle.end + 1800)
+    assert list(built.breaks) == [0]  # only T1 has a break
+    (interval,) = built.breaks[0]
+    assert (interval.StartMin(), interval.StartMax(), interval.DurationMin()) == (
+        problem.timebase.not_before(at("12:00")),
+        problem.timebase.not_before(at("14:00")) - 1800, 1800)
+    # with breaks, soft costs live on the break-free twin clock
+    assert "cost_time" in built.routing.GetAllDimensionNames()
+
+
+def test_ineligible_vehicles_are_removed_from_the_visit():
+    built, _, _ = _built(make_request([tech("T1", skills={"gas": 2}), tech("T2")],
+                                      [appt("A1", skills={"gas": 1}), appt("A2")]))
+    gas = built.routing.VehicleVar(built.index_of(0))
+    anyone = built.routing.VehicleVar(built.index_of(1))
+    assert gas.Contains(0) and not gas.Contains(1)
+    assert anyone.Contains(0) and anyone.Contains(1)
+
+
+def test_blocked_appointments_never_enter_the_model():
+    built, _, _ = _built(make_request([tech()], [appt("A1", skills={"gas": 1}), appt("A2")]))
+    assert built.nodes.appointments == (1,)
+
+
+def test_drop_penalties_follow_priorities_and_exceed_every_other_cost():
+    built, _, _ = _built(make_request([tech()], [appt("A1", priority=1), appt("A2", priority=4),
+                                                 appt("A3", priority=4)]))
+    assert built.penalty_mode == "strict"
+    assert built.penalties[4] > built.cost_bound
+    assert built.penalties[1] > 2 * built.penalties[4] + built.cost_bound
