@@ -102,7 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Tickets, contracts, technicians, appointments and optimised plans "
                 "for field service.",
         lifespan=lifespan,
-        responses={500: {"model": ErrorEnvelope, "description": "Internal server error"}},
+        responses={
+            400: {"model": ErrorEnvelope, "description": "Malformed request (body not parsable)"},
+            500: {"model": ErrorEnvelope, "description": "Internal server error"},
+        },
     )
     app.state.settings = settings
     install_error_handlers(app)

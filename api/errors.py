@@ -13,6 +13,7 @@ shape without a traceback (it is logged server-side).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -222,12 +223,35 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
     return _json(422, ErrorEnvelope(error=body))
 
 
-async def _http_exception(_request: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the OpenAPI documents for this path (Starlette lists only the first
+    route's methods when one path has a route per method)."""
+    index = getattr(request.app.state, "allow_index", None)
+    if index is None:
+        index = []
+        for template, operations in request.app.openapi().get("paths", {}).items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            methods = sorted(m.upper() for m in operations if m.upper() in _HTTP_METHODS)
+            index.append((re.compile(f"^{pattern}$"), methods))
+        request.app.state.allow_index = index
+    methods = sorted({m for pattern, ms in index if pattern.match(request.url.path) for m in ms})
+    return ", ".join(methods) if methods else None
+
+
+_HTTP_METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"}
+
+
+async def _http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "error" if exc.status_code < 500 else "internal_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers["Allow"] = allowed
     return _json(exc.status_code, ErrorEnvelope(error=ErrorBody(code=code, message=message)),
-                 getattr(exc, "headers", None))
+                 headers or None)
 
 
 async def _stale_data(_request: Request, exc: Exception) -> JSONResponse:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 _NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 
@@ -43,3 +50,18 @@ Version = Annotated[int, Field(ge=1, le=2**31 - 1,
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Email = Annotated[str, StringConstraints(max_length=254,
                                          pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")]
+
+
+def _iso_only(value: Any) -> Any:
+    """Refuse numbers and numeric strings: pydantic would read them as Unix timestamps."""
+    if isinstance(value, bool | int | float) or (
+            isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit()):
+        raise ValueError("expected an ISO 8601 date-time with a UTC offset, "
+                         "e.g. 2026-11-23T08:00:00+00:00")
+    return value
+
+
+# An instant in request bodies and queries: ISO 8601 with an offset, nothing else.
+Instant = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+# A JSON boolean, not 0/1/"yes" (lax coercion hides client bugs).
+Flag = StrictBool

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth.models import Role
+from api.validation import Flag
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{3,64}$")]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
@@ -60,7 +61,7 @@ class UserUpdate(BaseModel):
     password: Password | None = None
     role: UserRole | None = None
     technician_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class UserRead(BaseModel):

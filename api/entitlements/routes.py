@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
-from pydantic import AwareDatetime
 
 from api.auth.dependencies import Principal, Role, require_roles
 from api.concurrency import set_etag
@@ -21,6 +20,7 @@ from api.entitlements.schemas import (
 )
 from api.errors import error_responses
 from api.pagination import Page, PageDep, paginate
+from api.validation import Instant
 
 router = APIRouter(tags=["customers and entitlements"])
 
@@ -95,7 +95,7 @@ def list_entitlements(
                                                      "(catch-all contracts included)")] = None,
     tier: Annotated[str | None, Query(max_length=30)] = None,
     active: bool | None = None,
-    valid_at: Annotated[AwareDatetime | None,
+    valid_at: Annotated[Instant | None,
                         Query(description="Valid at this instant (ISO 8601 with offset)")
                         ] = None,
 ) -> Page[Any]:

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,7 +18,17 @@ from pydantic import (
     model_validator,
 )
 
-from api.validation import DbId, Email, Latitude, Longitude, TimeZoneName, Version, text
+from api.validation import (
+    DbId,
+    Email,
+    Flag,
+    Instant,
+    Latitude,
+    Longitude,
+    TimeZoneName,
+    Version,
+    text,
+)
 from optimiser.schema import CoveragePeriod, SkillLevel
 
 PriorityKey = Literal["1", "2", "3", "4", "5"]
@@ -84,7 +93,7 @@ class CustomerCreate(BaseModel):
     lat: Latitude | None = None
     lon: Longitude | None = None
     timezone: TimeZoneName = "UTC"
-    active: bool = True
+    active: Flag = True
 
 
 class CustomerUpdate(BaseModel):
@@ -100,7 +109,7 @@ class CustomerUpdate(BaseModel):
     lat: Latitude | None = None
     lon: Longitude | None = None
     timezone: TimeZoneName | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
 
 class CustomerRead(BaseModel):
@@ -147,17 +156,17 @@ class EntitlementCreate(BaseModel):
     products: Annotated[list[Product], Field(max_length=200,
                                              description="Covered products/assets; "
                                                          "empty = every product")] = []
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime | None = Field(
+    valid_from: Instant
+    valid_until: Instant | None = Field(
         default=None, description="Exclusive end; null = open-ended")
-    onsite: bool = True
+    onsite: Flag = True
     coverage: Coverage | None = Field(default=None, description="Weekly periods in `timezone`; "
                                                                 "null = 24x7")
     timezone: TimeZoneName = "UTC"
     targets: Targets = Field(default_factory=dict, description="SLA targets by priority 1..5")
     min_skill_level: SkillLevel | None = None
     usage_cap: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    active: bool = True
+    active: Flag = True
 
     _products_unique = field_validator("products")(_unique_products)
 
@@ -181,15 +190,15 @@ class EntitlementUpdate(BaseModel):
     name: text(200) | None = None
     tier: Tier | None = None
     products: Annotated[list[Product], Field(max_length=200)] | None = None
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
-    onsite: bool | None = None
+    valid_from: Instant | None = None
+    valid_until: Instant | None = None
+    onsite: Flag | None = None
     coverage: Coverage | None = None
     timezone: TimeZoneName | None = None
     targets: Targets | None = None
     min_skill_level: SkillLevel | None = None
     usage_cap: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
     @field_validator("products")
     @classmethod

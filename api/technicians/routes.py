@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import AwareDatetime
 
 from api.auth.dependencies import Principal, Role, require_roles
 from api.concurrency import set_etag
@@ -26,7 +25,7 @@ from api.technicians.schemas import (
     TechnicianUpdate,
     Territory,
 )
-from api.validation import TimeZoneName
+from api.validation import Instant, TimeZoneName
 
 router = APIRouter(tags=["technicians and shifts"])
 
@@ -106,8 +105,8 @@ def delete_technician(db: SessionDep, admin: Admin, technician_id: TechnicianId)
 # ---------------------------------------------------------------------- shifts
 
 
-def _window(day: date | None, tz: str, start: AwareDatetime | None,
-            end: AwareDatetime | None) -> tuple[Any, Any]:
+def _window(day: date | None, tz: str, start: Instant | None,
+            end: Instant | None) -> tuple[Any, Any]:
     if day is not None:
         if start is not None or end is not None:
             raise DomainValidationError("query.date", "give either date or from/to, not both")
@@ -125,10 +124,10 @@ def shift_filters(
     day: Annotated[date | None, Query(alias="date",
                                       description="Shifts overlapping this local day")] = None,
     tz: Annotated[TimeZoneName, Query(description="Time zone of `date`")] = "UTC",
-    start: Annotated[AwareDatetime | None, Query(alias="from",
+    start: Annotated[Instant | None, Query(alias="from",
                                                  description="Overlapping from (ISO 8601)")
                      ] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to", description="... to (exclusive)")
+    end: Annotated[Instant | None, Query(alias="to", description="... to (exclusive)")
                    ] = None,
 ) -> ShiftFilters:
     overlaps_from, overlaps_to = _window(day, tz, start, end)

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -20,7 +19,7 @@ from pydantic import (
 )
 
 from api.technicians.models import ShiftStatus, SupportTier
-from api.validation import Email, Latitude, Longitude, Version, text
+from api.validation import Email, Flag, Instant, Latitude, Longitude, Version, text
 from optimiser.schema import Break, SkillLevel
 
 MAX_SHIFT = timedelta(hours=24)
@@ -66,7 +65,7 @@ class TechnicianCreate(BaseModel):
     territories: Territories = Field(default_factory=list)
     max_overtime_min: OvertimeMinutes = 0
     capacity: Capacity | None = None
-    active: bool = True
+    active: Flag = True
 
     _territories_unique = field_validator("territories")(_unique)
 
@@ -88,7 +87,7 @@ class TechnicianUpdate(BaseModel):
     territories: Territories | None = None
     max_overtime_min: OvertimeMinutes | None = None
     capacity: Capacity | None = None
-    active: bool | None = None
+    active: Flag | None = None
 
     @field_validator("territories")
     @classmethod
@@ -142,8 +141,8 @@ class ShiftCreate(BaseModel):
         "start": "2026-11-23T08:00:00+00:00", "end": "2026-11-23T17:00:00+00:00",
         "breaks": [_BREAK_EXAMPLE], "note": None}]})
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     breaks: Breaks = Field(default_factory=list)
     note: text(500) | None = None
 
@@ -166,8 +165,8 @@ class ShiftUpdate(BaseModel):
         "version": 1, "end": "2026-11-23T18:00:00+00:00"}]})
 
     version: Version
-    start: AwareDatetime | None = None
-    end: AwareDatetime | None = None
+    start: Instant | None = None
+    end: Instant | None = None
     breaks: Breaks | None = None
     note: text(500) | None = None
 

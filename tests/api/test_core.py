@@ -206,3 +206,18 @@ def test_out_of_range_integers_are_422_on_both_backends(client, settings):
         r = probe_client.get(f"/probe/{2**70}")
     assert r.status_code == 422, r.text
     assert r.json()["error"]["code"] == "validation_error"
+
+
+def test_method_not_allowed_lists_every_documented_method(client, admin_headers):
+    r = client.put("/api/v1/customers/1", json={}, headers=admin_headers)
+    assert r.status_code == 405
+    assert r.headers["allow"] == "DELETE, GET, PATCH"
+
+
+def test_body_booleans_and_instants_are_not_coerced(client, admin_headers):
+    r = client.post("/api/v1/customers", json={"name": "x", "active": 0}, headers=admin_headers)
+    assert r.status_code == 422 and r.json()["error"]["details"][0]["field"] == "body.active"
+    r = client.get("/api/v1/entitlements", params={"valid_at": "1700000000"},
+                   headers=admin_headers)
+    assert r.status_code == 422
+    assert r.json()["error"]["details"][0]["field"] == "query.valid_at"
