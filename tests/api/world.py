@@ -60,6 +60,20 @@ def _ticket(session: Any, customer_id: int) -> int:
     return ticket.id
 
 
+def add_onsite_ticket(session: Any, own: dict[str, Any], other: dict[str, Any]) -> None:
+    """Replace ``ticket_id`` with an open ticket that needs on-site work (appointments
+    are made from such tickets only). Only for the cases that create one."""
+    from api.tickets import service as ticket_service
+    from api.tickets.schemas import TicketCreate
+
+    ticket = ticket_service.create(
+        db=session, actor=ticket_service.Actor(name="matrix", role="admin"),
+        data=TicketCreate(request_type="incident", channel="phone",
+                          customer_id=own["customer_id"], product="boiler-x200",
+                          summary="No heating", impact=2, urgency=2, needs_onsite=True))
+    own["ticket_id"] = other["ticket_id"] = ticket.id
+
+
 def add_visits(session: Any, own: dict[str, Any], other: dict[str, Any]) -> None:
     """One dispatched visit per technician as ``appointment_id``. Only for the cases
     whose path needs one: a technician with visits cannot be deleted."""
