@@ -180,6 +180,7 @@ class _Offer:
     draft: Draft
     read: SlotOfferRead
     slots: list[Slot]
+    options: SlotOptions | None = None
 
 
 def _offer(db: Session, data: SlotQuery, actor: Principal,
@@ -229,7 +230,7 @@ def _offer(db: Session, data: SlotQuery, actor: Principal,
     read = SlotOfferRead(items=[_slot_read(s, names) for s in offer.slots], blocked=blocked,
                          sla_due=draft.row.sla_due, not_before=start, until=until,
                          technicians_considered=offer.routes_considered)
-    return _Offer(draft, read, offer.slots)
+    return _Offer(draft, read, offer.slots, options)
 
 
 def offer_slots(*, db: Session, data: SlotQuery, actor: Principal,
@@ -313,8 +314,48 @@ def book_slot(*, db: Session, data: SlotBooking, actor: Principal,
                      "reason": "slot booked", "technician_id": technician_id,
                      "window": {"start": _iso(data.window.start), "end": _iso(data.window.end)},
                      "planned_start": _iso(slot.planned_start), "grade": slot.grade})
+    _push_later_visits(db, row, result, actor)
     names = {str(technician_id): db.get(Technician, technician_id).name}
     return row, _slot_read(slot, names)
+
+
+def _push_later_visits(db: Session, booked: Appointment, result: _Offer,
+                       actor: Principal) -> None:
+    """Store the new planned starts of the visits the booking pushed later.
+
+    The offer fitted the new visit in by letting later committed visits slip
+    (within their own rules); their stored times follow, so routes and ETAs
+    show what will happen. Timed by ``optimiser.slots`` on the committed work
+    as it now is (the new visit included).
+    """
+    options = result.options
+    start, until = result.read.not_before, result.read.until
+    request = committed_request(db, start=start, end=until)
+    index = SlotIndex(request, options)
+    tb = index.problem.timebase
+    planned = tb.not_before(booked.scheduled_start)
+    vehicle = next((v for v in index.problem.vehicles
+                    if v.technician_id == str(booked.technician_id)
+                    and v.start <= planned <= v.hard_end), None)
+    if vehicle is None:
+        return
+    route = index.route(vehicle.index)
+    for position, appointment_index in enumerate(route.appointments):
+        visit = db.get(Appointment, int(request.appointments[appointment_index].id))
+        new_start = route.starts[position + 1]
+        if visit is None or visit.id == booked.id or \
+                new_start <= tb.not_before(visit.scheduled_start):
+            continue
+        previous = visit.scheduled_start
+        visit.scheduled_start = tb.instant(new_start)
+        visit.scheduled_end = visit.scheduled_start + timedelta(minutes=visit.duration_min)
+        visit.updated_at = utcnow()
+        db.flush()
+        record_event(db, entity_type="appointment", entity_id=visit.id, action="eta_updated",
+                     actor=actor.actor, data={"from": _iso(previous),
+                                              "to": _iso(visit.scheduled_start),
+                                              "after": {"appointment_id": booked.id,
+                                                        "status": "slot_booked"}})
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -226,3 +226,24 @@ def test_a_retried_booking_with_the_same_idempotency_key_replays_the_first(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert client.get("/api/v1/appointments", headers=dispatcher).json()["total"] == 1
+
+
+def test_booking_before_a_committed_visit_stores_its_pushed_start(client, headers_for, app):
+    # T1: A at 51.60 (two legs from home) booked for 08:22, 60 min. The draft (51.55,
+    # 60 min) in the 08:00-09:00 window can only go before A: start 08:10:51, end
+    # 09:10:51, one leg on to A: A now starts 09:21:42 (59 min 42 s later, within
+    # the 60-minute allowance), and its stored times say so.
+    tech = add_technician(app, name="Ana Ruiz", home_lat=51.50, lunch=False)
+    a = add_visit(app, tech, at("08:22"), lat=51.60)
+    dispatcher = headers_for("dispatcher")
+    window = {"start": "2030-01-07T08:00:00+00:00", "end": "2030-01-07T09:00:00+00:00"}
+    response = book(client, dispatcher, window)
+    assert response.status_code == 201, response.text
+    assert response.json()["slot"]["insert_before"] == a
+    booked_start = parse(response.json()["appointment"]["scheduled_start"])
+    assert booked_start == at("08:00") + timedelta(seconds=LEG_S)
+    pushed = client.get(f"/api/v1/appointments/{a}", headers=dispatcher).json()
+    expected = booked_start + timedelta(minutes=60, seconds=LEG_S)
+    assert parse(pushed["scheduled_start"]) == expected
+    assert parse(pushed["scheduled_end"]) == expected + timedelta(minutes=60)
+    assert pushed["version"] == 2
