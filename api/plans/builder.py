@@ -215,16 +215,18 @@ def _where_and_when(tech: Technician, live: list[Appointment], now: datetime
                     ) -> tuple[schema.Location | None, datetime, Appointment | None]:
     """Where ``tech`` starts the rest of the day and from when, and the visit under way.
 
-    On site: from that visit, when it is planned to end (never before now).
+    On site: from that visit, when it ends: its planned end, or arrival plus
+    its duration if the technician arrived late (never before now).
     Otherwise from the last visit completed today (or home: None) at ``now``.
     """
     mine = [a for a in live if a.technician_id == tech.id]
     on_site = [a for a in mine if a.status == S.on_site]
     if on_site:
         visit = on_site[0]
-        planned_end = visit.scheduled_end or \
-            visit.status_changed_at + timedelta(minutes=visit.duration_min)
-        return _location(visit), max(now, planned_end), visit
+        ends = [now, visit.status_changed_at + timedelta(minutes=visit.duration_min)]
+        if visit.scheduled_end is not None:
+            ends.append(visit.scheduled_end)
+        return _location(visit), max(ends), visit
     done = [a for a in mine if a.status == S.completed]
     if done:
         last = max(done, key=lambda a: (a.status_changed_at, a.id))

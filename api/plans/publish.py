@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.appointments import service as appointments_service
@@ -82,6 +82,14 @@ def publish(*, db: Session, job_id: int, actor: Principal, settings: Settings,
     job = get(db=db, job_id=job_id)
     _check_publishable(db, job)
     now = now or utcnow()
+    # Guarded: of two publishes racing past the checks, one wins; the other waits for
+    # it (PostgreSQL row lock) or its write (SQLite), then finds it published.
+    claimed = db.execute(
+        update(PlanJob).where(PlanJob.id == job.id, PlanJob.published_at.is_(None))
+        .values(published_at=now, published_by=actor.actor)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise Conflict(f"plan {job.id} was published by someone else just now")
     zone = ZoneInfo(settings.planning_timezone)
     today = now.astimezone(zone).date()
     plan = Plan.model_validate(job.plan)

@@ -25,6 +25,9 @@ from tests.api.plans_world import (
     wait_plan,
 )
 
+# The planning logic does not depend on the database; these slower cases run on SQLite
+# (publishing and the job machinery run on PostgreSQL too, elsewhere).
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 DAY = date(2030, 1, 7)  # a Monday, far from today: publishing schedules, never dispatches
 
 
@@ -90,6 +93,7 @@ def test_plan_a_day_poll_it_and_publish_it(live, admin, dispatcher, api_key_head
     assert "plan" not in listed["items"][0]
 
 
+@SQLITE_ONLY
 def test_territory_and_date_limit_what_is_planned(live, admin, dispatcher, api_key_headers):
     world = World(day=DAY)
     north = add_technician(live, admin, world, name="North", lat=51.58, lon=-0.12,
@@ -155,6 +159,7 @@ def test_deleting_a_queued_plan_cancels_it_without_a_plan(client, admin, dispatc
     assert refused.status_code == 409 and "only a finished plan" in refused.text
 
 
+@SQLITE_ONLY
 def test_deleting_a_running_plan_keeps_its_best_plan(live, admin, dispatcher, api_key_headers):
     grid_day(live, admin, api_key_headers, DAY, technicians=4, appointments=40)
     job = request_plan(live, dispatcher, DAY, time_limit_s=120)
@@ -204,6 +209,7 @@ def test_publish_refuses_a_plan_whose_data_changed(live, admin, dispatcher, api_
         assert row["status"] == "unscheduled" and row["plan_id"] is None
 
 
+@SQLITE_ONLY
 def test_publishing_today_dispatches_and_a_new_plan_keeps_the_day_steady(
         live, admin, dispatcher, api_key_headers):
     today = utcnow().date()

@@ -31,6 +31,9 @@ from tests.api.plans_support import (
     wait_for,
 )
 
+# Solving and stopping do not depend on the database: these slow cases run on SQLite.
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def jobs_settings(app: FastAPI, client) -> Settings:
@@ -69,6 +72,7 @@ def test_a_job_is_run_by_one_worker_only(sessions, jobs_settings):
     assert (job.status, job.worker_id, job.attempts) == ("running", "first", 1)
 
 
+@SQLITE_ONLY
 def test_cancel_stops_the_search_and_keeps_the_best_plan(sessions, jobs_settings):
     request = sample_request("day-25x150", time_limit_s=60)
     job_id = insert_job(sessions, request)
@@ -97,6 +101,7 @@ def _kill_solver_when_running(sessions, job_id: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
+@SQLITE_ONLY
 def test_a_killed_solver_is_retried_then_the_job_fails(sessions, jobs_settings):
     request = sample_request("day-25x150", time_limit_s=30)
     job_id = insert_job(sessions, request)

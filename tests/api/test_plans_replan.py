@@ -21,6 +21,9 @@ from tests.api.plans_world import (
     wait_plan,
 )
 
+# The planning logic does not depend on the database; these slower cases run on SQLite
+# (publishing and the job machinery run on PostgreSQL too, elsewhere).
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 DAY = date(2030, 1, 7)
 
 
@@ -34,6 +37,7 @@ def admin(headers_for):
     return headers_for("admin")
 
 
+@SQLITE_ONLY
 def test_a_technician_off_sick_has_their_visits_reassigned(make_client, admin, dispatcher,
                                                            api_key_headers):
     live = make_client(background_jobs=True, plan_job_heartbeat_s=0.2)
@@ -81,6 +85,7 @@ def test_a_technician_off_sick_has_their_visits_reassigned(make_client, admin, d
             assert row["status"] == "unscheduled" and row["technician_id"] is None
 
 
+@SQLITE_ONLY
 def test_an_emergency_during_the_day_queues_a_replan_by_itself(make_client, admin, dispatcher,
                                                                api_key_headers):
     live = make_client(background_jobs=True, plan_job_heartbeat_s=0.2,
@@ -115,6 +120,7 @@ def test_an_emergency_during_the_day_queues_a_replan_by_itself(make_client, admi
     assert "auto_replan_requested" in [e["action"] for e in events["items"]]
 
 
+@SQLITE_ONLY
 def test_no_automatic_replan_when_the_setting_is_off(make_client, admin, dispatcher,
                                                      api_key_headers):
     live = make_client(background_jobs=True, auto_replan_on_emergency=False)

@@ -77,8 +77,8 @@ def test_celery_worker_killed_mid_solve_the_job_is_retried(backend, database_url
     overrides = celery_backend_settings(plan_job_max_attempts=2)
     client = make_client(background_jobs=True, **overrides)
     admin, dispatcher = headers_for("admin"), headers_for("dispatcher")
-    world = grid_day(client, admin, api_key_headers, request_day(), technicians=4,
-                     appointments=40)
+    world = grid_day(client, admin, api_key_headers, request_day(), technicians=3,
+                     appointments=24)
     sessions = client.app.state.sessionmaker
 
     with celery_worker(database_url, overrides) as first:
@@ -99,7 +99,7 @@ def test_celery_worker_killed_mid_solve_the_job_is_retried(backend, database_url
     assert_plan_valid(job.request, job.plan)
     with sessions() as db:
         rows = db.scalars(select(Appointment).order_by(Appointment.id)).all()
-        assert db.scalar(select(func.count()).select_from(Appointment)) == 40
+        assert db.scalar(select(func.count()).select_from(Appointment)) == 24
     assert [r.id for r in rows] == sorted(world.appointments)
     assert {r.status for r in rows} == {"unscheduled"} and all(r.plan_id is None for r in rows)
 
