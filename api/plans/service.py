@@ -9,10 +9,12 @@ receive the id of a row it cannot see yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import Select, event, select
 from sqlalchemy.orm import Session
 
@@ -62,12 +64,28 @@ def _new_job(db: Session, *, kind: JobKind, params: dict[str, Any], built: build
     return job
 
 
+@contextmanager
+def _unplannable_data() -> Iterator[None]:
+    """Stored rows that do not make a valid exchange request: a 422 saying which, not a 500.
+
+    The domains validate their rows on the way in, so this should not happen;
+    if it does, the dispatcher learns what to fix.
+    """
+    try:
+        yield
+    except (PydanticValidationError, ValueError) as exc:
+        raise DomainValidationError(
+            "body.date", f"the stored data for this day cannot be planned: {exc}") from exc
+
+
 def create_daily(*, db: Session, data: PlanCreate, settings: Settings, actor: str) -> PlanJob:
     """A queued job planning ``data.days`` days from ``data.date``."""
     time_limit_s = data.time_limit_s or settings.plan_time_limit_s
-    built = builder.build_daily(db, day=data.date, days=data.days, territory=data.territory,
-                                timezone=settings.planning_timezone,
-                                time_limit_s=time_limit_s, seed=data.seed)
+    with _unplannable_data():
+        built = builder.build_daily(db, day=data.date, days=data.days,
+                                    territory=data.territory,
+                                    timezone=settings.planning_timezone,
+                                    time_limit_s=time_limit_s, seed=data.seed)
     params = {"date": data.date.isoformat(), "days": data.days, "territory": data.territory,
               "time_limit_s": time_limit_s, "seed": data.seed,
               "timezone": settings.planning_timezone}
@@ -83,10 +101,11 @@ def create_replan(*, db: Session, data: ReplanCreate, settings: Settings, actor:
         raise DomainValidationError("body.now", f"{now.isoformat()} is after the end of "
                                     f"{data.date.isoformat()}; nothing is left to re-plan")
     time_limit_s = data.time_limit_s or settings.plan_time_limit_s
-    built = builder.build_replan(
-        db, day=data.date, territory=data.territory, timezone=settings.planning_timezone,
-        now=now, time_limit_s=time_limit_s, seed=data.seed,
-        move_cost_min=data.move_cost_min, shift_tolerance_min=data.shift_tolerance_min)
+    with _unplannable_data():
+        built = builder.build_replan(
+            db, day=data.date, territory=data.territory, timezone=settings.planning_timezone,
+            now=now, time_limit_s=time_limit_s, seed=data.seed,
+            move_cost_min=data.move_cost_min, shift_tolerance_min=data.shift_tolerance_min)
     params = {"date": data.date.isoformat(), "days": 1, "territory": data.territory,
               "now": now.isoformat(), "time_limit_s": time_limit_s, "seed": data.seed,
               "timezone": settings.planning_timezone,
