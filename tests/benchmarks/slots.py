@@ -14,8 +14,12 @@ windows) are offered, and the time of each offer is measured:
   once (its routes are timed; an agent trying several drafts against the
   same committed work).
 
+- api (``--api``): ``POST /api/v1/slots`` through the app on a SQLite file
+  holding the same territory (rows, migrations, auth, mapping to the exchange
+  format and back included).
+
     .venv/bin/python tests/benchmarks/slots.py [--technicians 50] [--appointments 400]
-        [--days 5] [--drafts 20] [--runs 5] [--seed 3]
+        [--days 5] [--drafts 20] [--runs 5] [--seed 3] [--api]
 
 Prints the machine, the instance, and the median / p90 / max per offer against
 the 300 ms target. Not run by CI.
@@ -97,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drafts", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5, help="timed runs per draft")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--api", action="store_true",
+                        help="also time POST /api/v1/slots on a SQLite file")
     args = parser.parse_args(argv)
 
     print(machine_header())
@@ -135,7 +141,113 @@ def main(argv: list[str] | None = None) -> int:
           f"offered per draft on average (5-day horizon, 2-hour windows)")
     print(summary("cold (offer_slots, one API call)", cold))
     print(summary("warm (SlotIndex.offer)", warm))
+    if args.api:
+        print(summary("api (POST /api/v1/slots, SQLite)",
+                      time_api(request, drafts, not_before, args.days, args.runs)))
     return 0
+
+
+def time_api(request: PlanRequest, drafts: list[Appointment], not_before, days: int,
+             runs: int) -> list[float]:
+    """Load the territory into a fresh SQLite database and time ``POST /slots``."""
+    import tempfile
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.auth.models import User
+    from api.auth.security import create_access_token
+    from tests.api.conftest import make_test_settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = make_test_settings(f"sqlite:///{folder}/bench.db")
+        app = create_app(settings)
+        with TestClient(app) as client:
+            entitlement_ids = _load(app, request)
+            with app.state.sessionmaker.begin() as session:
+                user = User(username="bench", password_hash="x", role="dispatcher",
+                            active=True)
+                session.add(user)
+                session.flush()
+                token = create_access_token(user_id=user.id, role="dispatcher",
+                                            secret_key=settings.secret_key, expire_min=60)
+            headers = {"Authorization": f"Bearer {token}"}
+            times: list[float] = []
+            for draft in drafts:
+                body = {"location": {"lat": draft.location.lat, "lon": draft.location.lon},
+                        "duration_min": draft.duration_min,
+                        "required_skills": draft.required_skills,
+                        "entitlement_id": entitlement_ids.get(draft.entitlement_id),
+                        "priority": draft.priority, "not_before": not_before.isoformat(),
+                        "days": days}
+                for _ in range(runs):
+                    t0 = time.perf_counter()
+                    response = client.post("/api/v1/slots", json=body, headers=headers)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    if response.status_code != 200:
+                        raise SystemExit(f"POST /slots answered {response.status_code}: "
+                                         f"{response.text}")
+            return times
+
+
+def _load(app, request: PlanRequest) -> dict[str, int]:
+    """The request's technicians, shifts, contracts and committed visits as rows."""
+    from datetime import UTC, datetime
+
+    from api.appointments.models import Appointment as Row
+    from api.entitlements.models import Customer, Entitlement
+    from api.technicians.models import Shift, Technician
+
+    def iso(value: datetime) -> str:
+        return value.astimezone(UTC).isoformat()
+
+    with app.state.sessionmaker.begin() as session:
+        customer = Customer(name="Bench Co", timezone="Europe/London")
+        session.add(customer)
+        session.flush()
+        contracts: dict[str, int] = {}
+        for e in request.entitlements:
+            row = Entitlement(
+                customer_id=customer.id, name=e.id, tier="bench", products=[],
+                valid_from=datetime(2020, 1, 1, tzinfo=UTC), valid_until=e.valid_until,
+                onsite=e.onsite, timezone=e.timezone, targets={},
+                min_skill_level=e.min_skill_level,
+                coverage=None if e.coverage is None else
+                [p.model_dump(by_alias=True) for p in e.coverage])
+            session.add(row)
+            session.flush()
+            contracts[e.id] = row.id
+        technicians: dict[str, int] = {}
+        for t in request.technicians:
+            row = Technician(name=t.name or t.id, home_lat=t.start_location.lat,
+                             home_lon=t.start_location.lon, skills=t.skills,
+                             territories=t.territories, max_overtime_min=t.max_overtime_min,
+                             capacity=t.capacity)
+            session.add(row)
+            session.flush()
+            technicians[t.id] = row.id
+            for s in t.shifts:
+                session.add(Shift(technician_id=row.id, start=s.start, end=s.end, breaks=[
+                    {"earliest_start": iso(b.earliest_start), "latest_end": iso(b.latest_end),
+                     "duration_min": b.duration_min} for b in s.breaks]))
+        now = datetime.now(UTC)
+        for a in request.appointments:
+            if a.planned_technician is None or a.planned_start is None:
+                continue
+            session.add(Row(
+                entitlement_id=contracts.get(a.entitlement_id), lat=a.location.lat,
+                lon=a.location.lon, duration_min=a.duration_min,
+                required_skills=a.required_skills,
+                windows=[{"start": iso(w.start), "end": iso(w.end)} for w in a.windows],
+                window_start=min((w.start for w in a.windows), default=None),
+                window_end=max((w.end for w in a.windows), default=None),
+                sla_due=a.sla_due, priority=a.priority, territory=a.territory,
+                demand=a.demand, preferred_technician_ids=[], excluded_technician_ids=[],
+                status="scheduled", technician_id=technicians[a.planned_technician],
+                scheduled_start=a.planned_start,
+                scheduled_end=a.planned_start + timedelta(minutes=a.duration_min),
+                status_changed_at=now, created_by="bench", created_at=now, updated_at=now))
+    return contracts
 
 
 if __name__ == "__main__":

@@ -239,9 +239,11 @@ def _scaled(inst: Instance) -> tuple[list[list[int]], list[list[int]]]:
     return distance, duration
 
 
-def solve_pyvrp(inst: Instance, time_limit_s: float, seed: int) -> Outcome:
+def solve_pyvrp(inst: Instance, time_limit_s: float, seed: int,
+                max_iterations: int | None = None) -> Outcome:
+    """PyVRP for ``time_limit_s`` (or ``max_iterations``: load-independent, for tests)."""
     from pyvrp import Model
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime
 
     distance, duration = _scaled(inst)
     model = Model()
@@ -258,7 +260,8 @@ def solve_pyvrp(inst: Instance, time_limit_s: float, seed: int) -> Outcome:
             if i != j:
                 model.add_edge(frm, to, distance=distance[i][j], duration=duration[i][j])
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = model.solve(MaxRuntime(time_limit_s), seed=seed, display=False)
+    stop = MaxRuntime(time_limit_s) if max_iterations is None else MaxIterations(max_iterations)
+    result = model.solve(stop, seed=seed, display=False)
     seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     # Clients are numbered 0.. in the order added, i.e. customer i is client i - 1.
     routes = [[a.idx + 1 for a in route.schedule() if a.is_client()]

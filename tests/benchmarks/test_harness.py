@@ -50,7 +50,9 @@ def test_exact_check_catches_late_customers_and_overfull_routes() -> None:
 
 def test_reference_solvers_serve_a_solomon_instance_feasibly() -> None:
     inst = solomon.parse_instance(solomon.BENCH / "solomon" / "C101.txt")
-    for outcome in (solomon.solve_pyvrp(inst, 1.0, seed=1), solomon.solve_vroom(inst, 2.0, 1)):
+    # Iteration-bounded PyVRP and a generous VROOM timeout: independent of machine load.
+    for outcome in (solomon.solve_pyvrp(inst, 0, seed=1, max_iterations=800),
+                    solomon.solve_vroom(inst, 60.0, 1)):
         assert outcome.served_all and outcome.feasible, outcome.problems
         assert outcome.distance == pytest.approx(828.94, abs=30)
 
@@ -86,7 +88,7 @@ def test_contract_cover_is_pre_intersected_into_start_windows(window, duration,
 
 def test_vroom_plan_of_a_sample_day_is_valid_and_leaves_the_impossible_out() -> None:
     dataset = generate_day(6, 40, seed=4)
-    run = fieldday.solve_vroom(dataset.request, 2.0, exploration=3, threads=1,
+    run = fieldday.solve_vroom(dataset.request, 30.0, exploration=3, threads=1,
                                priority_mode="work")
     assert validate_plan(dataset.request, run.plan) == []
     unassigned = {u.appointment_id: u.reason for u in run.plan.unassigned}
@@ -114,7 +116,7 @@ def test_skill_levels_are_nested_in_the_vroom_encoding() -> None:
         entitlements=[Entitlement(id="GOLD", min_skill_level=4)],
         appointments=[visit("L1", 1), visit("L3", 3), visit("L4", 4), visit("G2", 2, "GOLD")],
     )
-    run = fieldday.solve_vroom(request, 1.0, exploration=1, threads=1, priority_mode="weight")
+    run = fieldday.solve_vroom(request, 30.0, exploration=1, threads=1, priority_mode="weight")
     assert validate_plan(request, run.plan) == []
     assigned = {s.appointment_id for r in run.plan.routes for s in r.stops}
     assert assigned == {"L1", "L3"}
