@@ -90,13 +90,13 @@ def _horizon(not_before: datetime, days: int, zone_name: str) -> tuple[datetime,
 def _crew(db: Session, start: datetime, end: datetime
           ) -> list[tuple[Technician, list[Shift]]]:
     """Active technicians with their planned shifts overlapping [start, end)."""
-    query = (select(Shift).join(Technician)
+    query = (select(Shift, Technician).join(Technician, Shift.technician_id == Technician.id)
              .where(Technician.active.is_(True), Shift.status == ShiftStatus.planned,
                     Shift.start < end, Shift.end > start)
              .order_by(Shift.technician_id, Shift.start))
     by_tech: dict[int, tuple[Technician, list[Shift]]] = {}
-    for shift in db.scalars(query):
-        by_tech.setdefault(shift.technician_id, (shift.technician, []))[1].append(shift)
+    for shift, technician in db.execute(query):  # one query: no lazy load per technician
+        by_tech.setdefault(technician.id, (technician, []))[1].append(shift)
     return list(by_tech.values())
 
 
