@@ -212,15 +212,6 @@ def _as_columns(breaks: Sequence[BreakSpec]) -> list[tuple[int, int, int]]:
 
 
 @dataclass
-class _Visit:
-    appointment: int
-    floor: int
-    """Committed (planned) start: the visit never starts earlier."""
-    own_latest: int
-    """Latest start the visit's own rules allow."""
-
-
-@dataclass
 class CommittedRoute:
     """One vehicle's committed visits, timed, with each leg's slack for an insertion.
 
@@ -444,6 +435,8 @@ class SlotIndex:
                 draft.pinned_technician not in {t.id for t in request.technicians}:
             raise ValueError(f"draft.pinned_technician: unknown technician "
                              f"{draft.pinned_technician!r}")
+        # The draft is not committed work, whatever planned fields it carries.
+        draft = draft.model_copy(update={"planned_technician": None, "planned_start": None})
         return request.model_copy(update={"appointments": [*request.appointments, draft]})
 
     def route(self, vehicle: int) -> CommittedRoute:

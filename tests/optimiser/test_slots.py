@@ -390,6 +390,14 @@ def test_bad_input_is_refused_with_the_field_named():
         options(horizon_days=0)
 
 
+def test_a_drafts_own_planned_fields_are_not_committed_work():
+    request = make_request([tech("T1", location=P(0))], [committed_a()], travel=THREE)
+    plain = appt("D", location=P(2), duration_min=30)
+    planned = appt("D", location=P(2), duration_min=30, planned_technician="T1",
+                   planned_start="08:00")
+    assert offer_slots(request, planned, options()) == offer_slots(request, plain, options())
+
+
 def test_same_input_same_offer():
     request = make_request([tech("T1", location=P(0)), tech("T2", location=P(0))],
                            [committed_a()], travel=THREE)
