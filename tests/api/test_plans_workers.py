@@ -69,6 +69,21 @@ def test_api_killed_mid_solve_resumes_the_job_on_restart(tmp_path):
     engine.dispose()
 
 
+def test_a_graceful_shutdown_hands_the_running_job_back(tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'stopping.db'}"
+    settings = make_test_settings(database_url, background_jobs=True, plan_job_heartbeat_s=0.25)
+    with TestClient(create_app(settings)) as client:
+        sessions = client.app.state.sessionmaker
+        job_id = insert_job(sessions, sample_request("day-25x150", time_limit_s=60))
+        client.app.state.plan_backend.submit(job_id)
+        wait_for(lambda: _running_with_progress(sessions, job_id), timeout=60,
+                 what="the pool to be solving")
+    # The lifespan stopped the pool: the job is queued again, its attempt not counted.
+    job = load_job(sessions, job_id)
+    assert (job.status, job.attempts, job.worker_id) == ("queued", 0, None)
+    assert job.plan is None
+
+
 @pytest.mark.redis
 def test_celery_worker_killed_mid_solve_the_job_is_retried(backend, database_url, make_client,
                                                             headers_for, api_key_headers):
