@@ -10,7 +10,6 @@ the demo technician sees their route.
 from __future__ import annotations
 
 import json
-import time
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,6 +24,7 @@ from api.demo import DEMO_DIR, DEMO_USERS, load_demo
 from api.technicians.models import Shift
 from tests.api.conftest import make_test_settings
 from tests.api.plans_support import assert_plan_valid
+from tests.api.plans_world import wait_plan
 
 API = "/api/v1"
 TODAY = date(2027, 3, 28)  # Sunday, first day of British Summer Time (demo data is GMT)
@@ -82,11 +82,7 @@ def test_plan_the_demo_day_over_http(demo_database):
                              json={"date": loaded.day.isoformat(), "time_limit_s": 3})
         assert posted.status_code == 202, posted.text
         plan_id = posted.json()["id"]
-        deadline = time.monotonic() + 120
-        while (job := client.get(f"{API}/plans/{plan_id}", headers=dispatcher).json())[
-                "status"] in ("queued", "running"):
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+        job = wait_plan(client, dispatcher, plan_id, timeout=120)
         assert job["status"] == "done", job
         request = client.get(f"{API}/plans/{plan_id}/request", headers=dispatcher).json()
         assert len(request["technicians"]) == loaded.technicians

@@ -20,7 +20,6 @@ Celery worker on the local Redis (marked ``postgres`` and ``redis``).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,9 +28,7 @@ from fastapi.testclient import TestClient
 from optimiser.schema import Plan, PlanRequest
 from optimiser.validate import validate_plan
 from tests.api.plans_workers import celery_backend_settings, celery_worker
-
-API = "/api/v1"
-TERMINAL = {"done", "failed", "cancelled"}
+from tests.api.plans_world import API, ok, wait_plan
 
 # Four technicians, each with a cluster of visits ~10 km from the next cluster.
 CLUSTERS = [(51.60, -0.30), (51.60, 0.00), (51.42, -0.30), (51.42, 0.00)]
@@ -44,11 +41,6 @@ def zone_where_it_is_about_ten() -> str:
     if offset > 14:
         offset -= 24
     return f"Etc/GMT{-offset:+d}" if offset else "UTC"
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json() if response.content else None
 
 
 class Day:
@@ -67,19 +59,6 @@ def login(client: TestClient, username: str) -> dict[str, str]:
     token = ok(client.post(f"{API}/auth/token",
                            data={"username": username, "password": PASSWORD}))
     return {"Authorization": f"Bearer {token['access_token']}"}
-
-
-def wait_plan(client: TestClient, headers: dict[str, str], plan_id: int,
-              timeout: float = 90) -> dict:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        job = ok(client.get(f"{API}/plans/{plan_id}", headers=headers))
-        if job["status"] in TERMINAL:
-            return job
-        assert time.monotonic() < deadline, f"plan {plan_id} still {job['status']}"
-        time.sleep(0.25)
 
 
 def validated(client: TestClient, headers: dict[str, str], job: dict) -> tuple[PlanRequest,
