@@ -43,11 +43,13 @@ TimeZoneName = Annotated[
     AfterValidator(_known_timezone),
     Field(examples=["Europe/London"]),
 ]
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-Version = Annotated[int, Field(ge=1, le=2**31 - 1,
+# Numbers in bodies are strict: a JSON number, never a numeric string or a boolean.
+Latitude = Annotated[float, Field(strict=True, ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(strict=True, ge=-180, le=180, allow_inf_nan=False)]
+Version = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1,
                                description="The version you read (ETag); 409 if stale")]
-DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+DbId = Annotated[int, Field(strict=True, ge=1, le=2**31 - 1)]
+Level = Annotated[int, Field(strict=True, ge=1, le=5, description="1 (basic) .. 5 (expert)")]
 Email = Annotated[str, StringConstraints(max_length=254,
                                          pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")]
 

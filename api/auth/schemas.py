@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth.models import Role
-from api.validation import Flag
+from api.validation import DbId, Flag, Version
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{3,64}$")]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
@@ -49,18 +49,18 @@ class UserCreate(BaseModel):
     username: Username
     password: Password
     role: UserRole
-    technician_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
-                                      description="Required for (and only for) technicians")
+    technician_id: DbId | None = Field(default=None,
+                                       description="Required for (and only for) technicians")
 
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "version": 1, "role": "dispatcher", "active": True}]})
 
-    version: int = Field(ge=1, le=2**31 - 1, description="The version you read (ETag)")
+    version: Version
     password: Password | None = None
     role: UserRole | None = None
-    technician_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    technician_id: DbId | None = None
     active: Flag | None = None
 
 

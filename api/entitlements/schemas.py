@@ -24,15 +24,16 @@ from api.validation import (
     Flag,
     Instant,
     Latitude,
+    Level,
     Longitude,
     TimeZoneName,
     Version,
     text,
 )
-from optimiser.schema import CoveragePeriod, SkillLevel
+from optimiser.schema import CoveragePeriod
 
 PriorityKey = Literal["1", "2", "3", "4", "5"]
-Minutes = Annotated[float, Field(gt=0, le=525_600, allow_inf_nan=False)]
+Minutes = Annotated[float, Field(strict=True, gt=0, le=525_600, allow_inf_nan=False)]
 Product = text(100)
 Tier = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[a-z0-9][a-z0-9_-]*$",
                             examples=["gold"])]
@@ -164,8 +165,8 @@ class EntitlementCreate(BaseModel):
                                                                 "null = 24x7")
     timezone: TimeZoneName = "UTC"
     targets: Targets = Field(default_factory=dict, description="SLA targets by priority 1..5")
-    min_skill_level: SkillLevel | None = None
-    usage_cap: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    min_skill_level: Level | None = None
+    usage_cap: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = None
     active: Flag = True
 
     _products_unique = field_validator("products")(_unique_products)
@@ -196,8 +197,8 @@ class EntitlementUpdate(BaseModel):
     coverage: Coverage | None = None
     timezone: TimeZoneName | None = None
     targets: Targets | None = None
-    min_skill_level: SkillLevel | None = None
-    usage_cap: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    min_skill_level: Level | None = None
+    usage_cap: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] | None = None
     active: Flag | None = None
 
     @field_validator("products")

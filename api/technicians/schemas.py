@@ -19,8 +19,8 @@ from pydantic import (
 )
 
 from api.technicians.models import ShiftStatus, SupportTier
-from api.validation import Email, Flag, Instant, Latitude, Longitude, Version, text
-from optimiser.schema import Break, SkillLevel
+from api.validation import Email, Flag, Instant, Latitude, Level, Longitude, Version, text
+from optimiser.schema import Break
 
 MAX_SHIFT = timedelta(hours=24)
 
@@ -28,12 +28,12 @@ SkillName = Annotated[str, StringConstraints(
     min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:+/ -]*$")]
 Territory = Annotated[str, StringConstraints(
     min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:+/ -]*$")]
-Skills = Annotated[dict[SkillName, SkillLevel],
+Skills = Annotated[dict[SkillName, Level],
                    Field(max_length=100, description="Skill name -> level 1 (basic) .. 5 (expert)",
                          examples=[{"hvac": 3, "electrical": 1}])]
 Territories = Annotated[list[Territory], Field(max_length=50, examples=[["north", "central"]])]
-OvertimeMinutes = Annotated[float, Field(ge=0, le=720, allow_inf_nan=False)]
-Capacity = Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
+OvertimeMinutes = Annotated[float, Field(strict=True, ge=0, le=720, allow_inf_nan=False)]
+Capacity = Annotated[float, Field(strict=True, ge=0, le=1e9, allow_inf_nan=False)]
 Breaks = Annotated[list[Break], Field(max_length=10)]
 
 
