@@ -198,7 +198,7 @@ def run_job(session_factory: sessionmaker[Session], settings: Settings, job_id: 
         status, values = JobStatus.failed, {"error": f"{type(exc).__name__}: {exc}"}
     with session_factory.begin() as db:
         stored = job_state.finish(db, job_id=job_id, owner=worker_id, now=utcnow(),
-                             status=status, **values)
+                                  status=status, **values)
     if not stored:
         log.warning("plan job %s was taken from worker %s; result dropped", job_id, worker_id)
         return None
@@ -216,6 +216,9 @@ def _result(request_json: dict[str, Any], kind: str, attempts: int, outcome: Chi
     if outcome.plan is None:
         if outcome.error is not None:
             return JobStatus.failed, {**values, "error": outcome.error}
+        if outcome.stop_reason == "cancel":  # asked to stop, and it ended without a plan
+            return JobStatus.cancelled, {**values, "error": "stopped before any plan was "
+                                                            "handed back"}
         why = (f"solver process died (exit code {outcome.exit_code})"
                + (f" after a {outcome.stop_reason}" if outcome.stop_reason else ""))
         if outcome.stderr_tail:
