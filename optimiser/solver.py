@@ -14,6 +14,7 @@ from optimiser.construct import construct_routes, routes_as_indices
 from optimiser.eligibility import Eligibility, assess
 from optimiser.explain import explain_unassigned
 from optimiser.extract import build_routes, route_of
+from optimiser.kpis import compute_kpis
 from optimiser.model import build_model
 from optimiser.problem import Problem, compile_problem
 from optimiser.schema import Plan, PlanRequest
@@ -33,10 +34,6 @@ insertion (``optimiser.construct``): OR-Tools' insertion heuristics take minutes
 
 
 def _attach_kpis(request: PlanRequest, plan: Plan) -> Plan:
-    try:
-        from optimiser.kpis import compute_kpis
-    except ImportError:  # the KPI module is written separately; plans stay valid without it
-        return plan
     plan.kpis = compute_kpis(request, plan)
     return plan
 
