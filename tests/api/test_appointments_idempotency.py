@@ -122,26 +122,38 @@ def test_ticket_route_and_import_honour_the_key(client: TestClient, app: FastAPI
 def test_concurrent_replays_create_one_row(client: TestClient, app: FastAPI, backend: str,
                                            api_key_headers: dict[str, str],
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """16 threads send the same keyed POST at once: one row, one answer for all.
+    """12 threads send the same keyed POST at once: one row, one answer for all.
 
-    On PostgreSQL the losers' key inserts wait for the winner's commit and then
+    Every request is held after its key look-up (found nothing) until all of
+    them got there, so all really race to insert (12: each holds a pooled
+    connection meanwhile, and the engine's pool has 5 + 10 overflow). On
+    PostgreSQL the losers' key inserts wait for the winner's commit and then
     fail on the unique index; on SQLite the writers queue on the database lock
-    and fail the same way once they get it.
+    and fail the same way.
     """
-    threads = 16
+    from api.appointments import service
+
+    threads = 12
     headers = {**api_key_headers, "Idempotency-Key": "race-1"}
-    barrier = threading.Barrier(threads)
+    past_lookup = threading.Barrier(threads, timeout=60)
+    create = service.create
+
+    def create_when_all_looked(**kwargs: Any) -> Any:
+        past_lookup.wait()
+        return create(**kwargs)
+
     lost_races: list[int] = []
     rollback = Session.rollback
 
     def counting_rollback(session: Session) -> None:
-        lost_races.append(1)  # only the loser path rolls back inside a successful request
+        lost_races.append(1)  # only the losing path rolls back inside a successful request
         rollback(session)
 
+    monkeypatch.setattr(service, "create", create_when_all_looked)
     monkeypatch.setattr(Session, "rollback", counting_rollback)
+    ids_before = _ids_handed_out(app) if backend == "postgres" else 0
 
     def post(_: int) -> tuple[int, dict[str, Any], bool]:
-        barrier.wait()
         response = client.post(URL, json=BODY, headers=headers)
         return (response.status_code, response.json(),
                 response.headers.get("Idempotent-Replayed") == "true")
@@ -152,11 +164,15 @@ def test_concurrent_replays_create_one_row(client: TestClient, app: FastAPI, bac
     assert len({body["id"] for _status, body, _replayed in results}) == 1
     assert sum(1 for *_rest, replayed in results if not replayed) == 1
     assert count_appointments(app) == 1
-    assert lost_races, "no request got past the first look-up: the race was not exercised"
+    assert len(lost_races) == threads - 1
     if backend == "postgres":
-        with app.state.engine.connect() as conn:
-            # Ids handed out by the sequence: more than one means several requests really
-            # inserted at the same time and the losers were rolled back.
-            attempted = conn.execute(text("SELECT last_value FROM appointments_id_seq")
-                                     ).scalar()
-        assert attempted is not None and attempted > 1
+        # Every request inserted its appointment; the losers' rows were rolled back.
+        assert _ids_handed_out(app) - ids_before == threads
+
+
+def _ids_handed_out(app: FastAPI) -> int:
+    """How many ids the appointments sequence has given out so far (PostgreSQL)."""
+    with app.state.engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+            "FROM appointments_id_seq")).scalar_one()
