@@ -11,7 +11,6 @@ from datetime import date, datetime
 from typing import Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -21,6 +20,7 @@ from pydantic import (
 
 from api.appointments.lifecycle import AppointmentStatus
 from api.appointments.schemas import AppointmentCreate, AppointmentRead, GeoLocation, Notes
+from api.validation import DbId, Flag, Instant, Version
 
 SlaFit = Literal["met", "at_risk", "missed", "none"]
 
@@ -34,21 +34,23 @@ class SlotQuery(AppointmentCreate):
     target for the priority then sets the SLA when ``sla_due`` is not sent).
     """
 
-    days: int = Field(default=5, ge=1, le=31,
+    days: int = Field(default=5, strict=True, ge=1, le=31,
                       description="Local days offered, from the day of `not_before`")
-    slot_min: int = Field(default=120, ge=15, le=720, description="Length of an arrival window")
-    not_before: AwareDatetime | None = Field(
+    slot_min: int = Field(default=120, strict=True, ge=15, le=720,
+                          description="Length of an arrival window")
+    not_before: Instant | None = Field(
         default=None, description="No window starts earlier (default: now)")
-    per_window: int = Field(default=1, ge=1, le=10,
+    per_window: int = Field(default=1, strict=True, ge=1, le=10,
                             description="Technicians offered per window, best first")
-    limit: int | None = Field(default=50, ge=1, le=1000, description="At most this many slots")
+    limit: int | None = Field(default=50, strict=True, ge=1, le=1000,
+                              description="At most this many slots")
 
 
 class SlotWindow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
 
     @field_validator("end")
     @classmethod
@@ -63,10 +65,10 @@ class SlotBooking(SlotQuery):
     """``POST /slots/book``: the draft again plus the window (and technician) chosen."""
 
     window: SlotWindow
-    technician_id: int | None = Field(
-        default=None, ge=1,
+    technician_id: DbId | None = Field(
+        default=None,
         description="The offered technician; omitted: any technician who can still make it")
-    pin_technician: bool = Field(
+    pin_technician: Flag = Field(
         default=False,
         description="Pin the visit to the technician (re-planning may not move it); by "
                     "default the technician is only preferred")
@@ -195,7 +197,7 @@ class StatusUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["en_route", "on_site", "completed", "cannot_complete"]
-    version: int = Field(ge=1)
+    version: Version
     notes: Notes | None = Field(default=None, description="Completion notes")
     reason: Notes | None = Field(default=None, description="Why the work cannot be completed")
 

@@ -102,6 +102,11 @@ def test_bad_drafts_are_refused_naming_the_field(client, headers_for, crew):
     assert no_place.status_code == 422
     assert no_place.json()["error"]["details"][0]["field"] == "body.address"
     assert slots(client, agent, days=0).status_code == 422
+    # Numbers are JSON numbers and instants ISO 8601 (no lax coercion).
+    for field, value in (("days", "3"), ("per_window", True), ("not_before", "1893999600")):
+        response = slots(client, agent, **{field: value})
+        assert response.status_code == 422, field
+        assert response.json()["error"]["details"][0]["field"] == f"body.{field}"
 
 
 @pytest.mark.parametrize("role,expected", [("agent", 200), ("dispatcher", 200),
