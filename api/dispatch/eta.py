@@ -9,7 +9,6 @@ so the numbers agree with the planner's. Pure: no database, no web.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -113,7 +112,8 @@ def time_chain(*, leave_at: datetime, origin: Point, stops: Sequence[ChainStop],
         arrival_s = float(arrive_after_breaks(cursor, travel_s, taken)[0])
         arrival = datetime.fromtimestamp(arrival_s, UTC)
         opening = _opening(stop.windows, arrival_s)
-        start = max(arrival, opening_dt) if (opening_dt := _as_dt(opening)) else arrival
+        start = arrival if opening is None else max(arrival,
+                                                    datetime.fromtimestamp(opening, UTC))
         late = bool(stop.windows) and opening is None
         start = _seconds_up(start)
         end = start + timedelta(minutes=stop.duration_min)
@@ -127,6 +127,3 @@ def _opening(windows: Sequence[Window], arrival_s: float) -> float | None:
     open_starts = [s.timestamp() for s, e in windows if e.timestamp() >= arrival_s]
     return min(open_starts) if open_starts else None
 
-
-def _as_dt(stamp: float | None) -> datetime | None:
-    return None if stamp is None or math.isnan(stamp) else datetime.fromtimestamp(stamp, UTC)
