@@ -4,10 +4,10 @@
 until the lifespan runs, which builds the engine, applies migrations (the only
 source of schema) and starts background jobs when enabled.
 
-Domain routers are listed explicitly in ``ROUTER_MODULES`` and included when
-their module exists, so domains can land independently. Background jobs are
-listed in ``JOB_MODULES``: each such module exposes
+Domain routers are listed explicitly in ``ROUTER_MODULES`` (each module has a
+``router``). Background jobs are listed in ``JOB_MODULES``: each exposes
 ``start(app: FastAPI) -> Callable[[], None]`` (returns its stop function).
+Every listed module must import: a broken domain stops the app loudly.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from types import ModuleType
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
@@ -46,23 +45,8 @@ JOB_MODULES: tuple[str, ...] = (
 )
 
 
-def _optional_module(name: str) -> ModuleType | None:
-    """Import ``name`` if it (and its package) exists; real import errors still raise."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
-            return None
-        raise
-
-
 def _routers() -> list[APIRouter]:
-    found = []
-    for name in ROUTER_MODULES:
-        module = _optional_module(name)
-        if module is not None:
-            found.append(module.router)
-    return found
+    return [importlib.import_module(name).router for name in ROUTER_MODULES]
 
 
 @asynccontextmanager
@@ -75,9 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stoppers: list[Callable[[], None]] = []
     if settings.background_jobs:
         for name in JOB_MODULES:
-            module = _optional_module(name)
-            if module is not None:
-                stoppers.append(module.start(app))
+            stoppers.append(importlib.import_module(name).start(app))
     try:
         yield
     finally:

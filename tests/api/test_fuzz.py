@@ -1,7 +1,7 @@
 """Schemathesis fuzzes the whole OpenAPI: no input may cause a server error (5xx).
 
 Bounded and seeded so it runs in CI: ``FUZZ_EXAMPLES`` examples per operation
-(default 10; set the environment variable for a deeper run), a fixed seed and
+(default 5; set the environment variable for a deeper run), a fixed seed and
 no example database. Requests are authenticated as admin, so every operation
 gets past the role checks, and a small world (``tests/api/world.py``) gives the
 generated ids real rows to hit. Positive and negative generation both run.
@@ -22,7 +22,7 @@ from api.app import create_app
 from tests.api.conftest import make_test_settings
 from tests.api.world import build_world
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 
 # The schema is read from an app that never starts (no database is touched).
 schema = schemathesis.openapi.from_dict(create_app(make_test_settings("sqlite://")).openapi())
