@@ -135,7 +135,9 @@ def test_concurrent_replays_create_one_row(client: TestClient, app: FastAPI, bac
 
     threads = 12
     headers = {**api_key_headers, "Idempotency-Key": "race-1"}
-    past_lookup = threading.Barrier(threads, timeout=60)
+    # Generous timeout: on a loaded 2-core CI machine twelve requests (each verifying
+    # an argon2-hashed API key) can take well over a minute to all reach the barrier.
+    past_lookup = threading.Barrier(threads, timeout=300)
     create = service.create
 
     def create_when_all_looked(**kwargs: Any) -> Any:
