@@ -147,8 +147,13 @@ class Constructor:
         return [self.nodes.node_of(position) for *_, position in sorted(keyed)]
 
     def build(self, eligibility: list[Eligibility]) -> list[list[int]]:
-        """Routes as lists of model nodes (breaks left out: OR-Tools places them)."""
+        """Routes as lists of model nodes (breaks left out: OR-Tools places them).
+
+        Visits already in a route (a warm start put them there) stay where they are."""
+        placed = {item for r in self.routes for item in r.sequence if item > BREAK}
         for node in self.order(eligibility):
+            if node in placed:
+                continue
             appointment = self.nodes.appointments[node - self.nodes.num_depots]
             found = self.best_insertion(node, eligibility[appointment].vehicles)
             if found is None:

@@ -19,6 +19,7 @@ from optimiser.model import build_model
 from optimiser.problem import Problem, compile_problem
 from optimiser.schema import Plan, PlanRequest
 from optimiser.search import Progress, run_search, search_parameters
+from optimiser.warm_start import has_published_plan, published_routes
 
 __all__ = ["Progress", "solve"]
 
@@ -66,7 +67,10 @@ def solve(request: PlanRequest, *, time_limit_s: float | None = None, seed: int 
 
     built = build_model(problem, eligibility)
     initial = None
-    if len(built.nodes.appointments) * len(problem.vehicles) >= CONSTRUCT_FROM_PAIRS:
+    if has_published_plan(problem, built.nodes):  # re-planning: start from the published routes
+        initial = routes_as_indices(built.manager,
+                                    published_routes(problem, built.nodes, eligibility))
+    elif len(built.nodes.appointments) * len(problem.vehicles) >= CONSTRUCT_FROM_PAIRS:
         initial = routes_as_indices(built.manager,
                                     construct_routes(problem, built.nodes, eligibility))
     reserve = max(0.1, FINISH_RESERVE * limit)
