@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from optimiser.schema import known_timezone
+
 DEFAULT_SECRET_KEY = "dev-insecure-secret-change-me"
 
 
@@ -49,12 +51,22 @@ class Settings(BaseSettings):
     @field_validator("planning_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        return known_timezone(value)
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+    @field_validator("geocoder")
+    @classmethod
+    def _known_geocoder(cls, value: str) -> str:
+        """Refuse an unknown provider at start-up, not as a 500 on the first address."""
+        from geopy.exc import GeocoderNotFound
+        from geopy.geocoders import get_geocoder_for_service
+
+        name = value.strip().lower()
+        if name != "offline":
+            try:
+                get_geocoder_for_service(name)
+            except GeocoderNotFound as exc:
+                raise ValueError(f"unknown geocoder {value!r}: use 'offline' or a geopy "
+                                 f"service name such as 'nominatim'") from exc
         return value
 
     @model_validator(mode="after")

@@ -8,7 +8,6 @@ between backends is worse than a clear 422.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +18,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from optimiser.schema import known_timezone
+
 _NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
 
 
@@ -28,19 +29,10 @@ def text(max_length: int, *, min_length: int = 1) -> Any:
                                             max_length=max_length, pattern=_NO_CONTROL)]
 
 
-def _known_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
-                         f"'Europe/London')") from exc
-    return value
-
-
 TimeZoneName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$"),
-    AfterValidator(_known_timezone),
+    AfterValidator(known_timezone),
     Field(examples=["Europe/London"]),
 ]
 # Numbers in bodies are strict: a JSON number, never a numeric string or a boolean.

@@ -30,6 +30,22 @@ class Strict(BaseModel):
                               allow_inf_nan=False)
 
 
+def known_timezone(value: str) -> str:
+    """``value`` if it names an IANA time zone, else ``ValueError`` (what pydantic reports).
+
+    ``ZoneInfo`` raises ``OSError`` subclasses for some names (``"Europe"`` is a
+    directory of the tz database), which pydantic would not turn into a field error.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as "
+                         f"'Europe/London')") from exc
+    return value
+
+
 def _require_unique_ids(items: list, what: str) -> None:
     seen: set[str] = set()
     for position, item in enumerate(items):
@@ -132,13 +148,7 @@ class Entitlement(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return known_timezone(value)
 
 
 class Appointment(Strict):

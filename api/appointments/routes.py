@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -49,6 +48,7 @@ from api.errors import (
 )
 from api.pagination import Page, PageDep, paginate
 from api.tickets.models import Ticket
+from optimiser.schema import known_timezone
 
 router = APIRouter(tags=["appointments"], responses=error_responses(401, 403, 422))
 
@@ -221,10 +221,9 @@ def import_appointments(data: Annotated[bytes, Depends(csv_upload)], db: Session
 
 def _timezone(name: str) -> str:
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise DomainValidationError("query.tz", f"unknown time zone {name!r}") from exc
-    return name
+        return known_timezone(name)
+    except ValueError as exc:
+        raise DomainValidationError("query.tz", str(exc)) from exc
 
 
 @router.get("/appointments", response_model=Page[AppointmentRead],

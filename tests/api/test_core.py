@@ -262,3 +262,16 @@ def test_body_booleans_and_instants_are_not_coerced(client, admin_headers):
                    headers=admin_headers)
     assert r.status_code == 422
     assert r.json()["error"]["details"][0]["field"] == "query.valid_at"
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Mars/Olympus"])
+def test_settings_refuse_an_unknown_planning_time_zone(zone):
+    with pytest.raises(ValidationError, match="planning_timezone"):
+        Settings(planning_timezone=zone)
+
+
+def test_settings_refuse_an_unknown_geocoder_at_start_up():
+    with pytest.raises(ValidationError, match="geocoder"):
+        Settings(geocoder="no-such-provider")
+    assert Settings(geocoder="nominatim").geocoder == "nominatim"
+    assert Settings(geocoder="offline").geocoder == "offline"

@@ -254,3 +254,13 @@ def test_plan_round_trips_with_return_alias():
     with pytest.raises(ValidationError, match=r"unassigned\.0\.reason"):
         Plan.model_validate({"status": "feasible", "unassigned": [
             {"appointment_id": "A1", "reason": "bad_luck", "detail": "x"}]})
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Nowhere/Special", "../etc/passwd", ""])
+def test_an_unknown_time_zone_is_a_field_error(zone):
+    # "Europe" makes ZoneInfo raise IsADirectoryError, which pydantic would not
+    # report as a field error: the CLI would print a traceback instead of exit 2.
+    data = base()
+    data["entitlements"][0]["timezone"] = zone
+    message = error_of(data)
+    assert "entitlements.0.timezone" in message and "unknown time zone" in message
