@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ortools.constraint_solver.routing_enums_pb2 import RoutingSearchStatus
+
 from optimiser.construct import construct_routes, routes_as_indices
 from optimiser.eligibility import Eligibility, assess
 from optimiser.explain import explain_unassigned
@@ -21,7 +23,7 @@ from optimiser.schema import Plan, PlanRequest
 from optimiser.search import Progress, run_search, search_parameters
 from optimiser.warm_start import has_published_plan, published_routes
 
-__all__ = ["Progress", "solve"]
+__all__ = ["Progress", "SolverFailure", "solve"]
 
 MIN_SEARCH_S = 0.2
 """The search always gets at least this long, even if building the model used the budget."""
@@ -32,6 +34,26 @@ FINISH_RESERVE = 0.02
 CONSTRUCT_FROM_PAIRS = 10_000
 """From this many (visit, vehicle) pairs on, the first plan comes from our own greedy
 insertion (``optimiser.construct``): OR-Tools' insertion heuristics take minutes there."""
+
+
+class SolverFailure(RuntimeError):
+    """OR-Tools returned no plan at all for a valid request.
+
+    Every visit is optional, so an empty plan always exists: no assignment means
+    rejected search parameters or a model fault, never "nothing fits". An empty
+    plan here would read as a feasible plan that unassigns the whole day.
+    """
+
+
+def _raise_unless_stopped_or_timed_out(routing, stop: threading.Event | None) -> None:
+    """No first plan is expected only when ``stop`` was set or the time limit ran out."""
+    if stop is not None and stop.is_set():
+        return
+    status = routing.status()
+    if status == RoutingSearchStatus.ROUTING_FAIL_TIMEOUT:
+        return
+    raise SolverFailure(f"OR-Tools returned no plan at all (routing status "
+                        f"{RoutingSearchStatus.Value.Name(status)})")
 
 
 def _attach_kpis(request: PlanRequest, plan: Plan) -> Plan:
@@ -78,7 +100,8 @@ def solve(request: PlanRequest, *, time_limit_s: float | None = None, seed: int 
     params = search_parameters(remaining, options.solution_limit)
     solution = run_search(built, params, started=started, progress=progress, stop=stop,
                           seed=seed, initial_routes=initial)
-    if solution is None:  # stopped before a first solution: nothing planned
+    if solution is None:
+        _raise_unless_stopped_or_timed_out(built.routing, stop)
         return _attach_kpis(request, _plan_without_search(problem, eligibility, started))
 
     routed = {v.index: [visit.appointment for visit in route_of(built, solution, v.index)]
