@@ -16,6 +16,7 @@ from optimiser.construct import construct_routes, routes_as_indices
 from optimiser.eligibility import Eligibility, assess
 from optimiser.explain import explain_unassigned
 from optimiser.extract import build_routes, route_of
+from optimiser.first_solution import first_solution_strategy
 from optimiser.kpis import compute_kpis
 from optimiser.model import build_model
 from optimiser.problem import Problem, compile_problem
@@ -97,7 +98,8 @@ def solve(request: PlanRequest, *, time_limit_s: float | None = None, seed: int 
                                     construct_routes(problem, built.nodes, eligibility))
     reserve = max(0.1, FINISH_RESERVE * limit)
     remaining = max(limit - reserve - (time.perf_counter() - started), MIN_SEARCH_S)
-    params = search_parameters(remaining, options.solution_limit)
+    params = search_parameters(remaining, options.solution_limit,
+                               first_solution=first_solution_strategy(problem))
     solution = run_search(built, params, started=started, progress=progress, stop=stop,
                           seed=seed, initial_routes=initial)
     if solution is None:
