@@ -20,6 +20,11 @@ SkillLevel = Annotated[int, Field(ge=1, le=5)]
 NonNegativeMinutes = Annotated[float, Field(ge=0)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Priority = Annotated[int, Field(ge=1, le=5)]
+CostWeight = Annotated[float, Field(ge=0, le=10_000)]
+"""An objective weight in travel minutes; the cap keeps every cost inside int64."""
+DEFAULT_SLA_COST_PER_MIN: dict[int, float] = {1: 10, 2: 5, 3: 3, 4: 2, 5: 1}
+"""Travel minutes per minute of SLA lateness, by priority (see ``Options.sla_cost_per_min``)."""
 
 
 class Strict(BaseModel):
@@ -217,7 +222,30 @@ class Options(Strict):
     shift_tolerance_min: float = Field(
         default=60, ge=0,
         description="Re-planning: a visit may move this far from planned_start for free; "
-                    "beyond it each minute costs one travel minute.")
+                    "beyond it each minute costs drift_cost_per_min travel minutes.")
+    # Objective weights, all in equivalent travel minutes (resolution 0.1). Travel
+    # itself costs 1 per minute; dropping a visit always costs more than any of these.
+    sla_cost_per_min: dict[Priority, CostWeight] = Field(
+        default_factory=dict,
+        description="Cost of each minute a visit starts after its sla_due, by priority "
+                    "('1'..'5'), in travel minutes; priorities left out keep the default "
+                    f"{DEFAULT_SLA_COST_PER_MIN}.")
+    overtime_cost_per_min: CostWeight = Field(
+        default=2,
+        description="Cost of each minute a technician works past the shift end, in travel "
+                    "minutes.")
+    preferred_bonus_min: CostWeight = Field(
+        default=30,
+        description="Cost of giving a visit with preferred_technicians to someone else, in "
+                    "travel minutes: how far a preferred technician may drive out of the way.")
+    drift_cost_per_min: CostWeight = Field(
+        default=1,
+        description="Re-planning: cost of each minute a visit moves beyond "
+                    "shift_tolerance_min of its planned_start, in travel minutes.")
+
+    def sla_costs(self) -> dict[int, float]:
+        """SLA lateness cost per minute for every priority (the defaults filled in)."""
+        return {**DEFAULT_SLA_COST_PER_MIN, **self.sla_cost_per_min}
 
 
 class PlanRequest(Strict):

@@ -14,7 +14,7 @@ from ortools.constraint_solver import pywrapcp
 
 from optimiser.eligibility import Eligibility
 from optimiser.model.capacity import add_capacity
-from optimiser.model.costs import OVERTIME_COST_PER_S
+from optimiser.model.costs import cost_weights
 from optimiser.model.nodes import ModelNodes, make_manager, select_nodes
 from optimiser.model.penalties import priority_penalties
 from optimiser.model.technician_costs import add_technician_costs
@@ -71,10 +71,11 @@ def restrict_vehicles(routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingI
 def cost_bound(problem: Problem, nodes: ModelNodes, eligibility: list[Eligibility],
                technician_costs: int) -> int:
     """An upper bound on every non-penalty cost of any plan (travel, overtime, SLA, moves)."""
+    weights = cost_weights(problem.request.options)
     bound = technician_costs
     for vehicle in problem.vehicles:
-        bound += vehicle.hard_end - vehicle.start
-        bound += (vehicle.hard_end - vehicle.end) * OVERTIME_COST_PER_S
+        bound += (vehicle.hard_end - vehicle.start) * weights.travel_per_s
+        bound += (vehicle.hard_end - vehicle.end) * weights.overtime_per_s
     for appointment in nodes.appointments:
         intervals = eligibility[appointment].start_intervals
         upper, lower = soft_start_bounds(problem, appointment)
@@ -106,7 +107,8 @@ def build_model(problem: Problem, eligibility: list[Eligibility]) -> BuiltModel:
     manager = make_manager(problem, nodes)
     routing = pywrapcp.RoutingModel(manager)
 
-    travel = routing.RegisterTransitMatrix(nodes.travel_s.tolist())
+    travel_cost = nodes.travel_s * cost_weights(problem.request.options).travel_per_s
+    travel = routing.RegisterTransitMatrix(travel_cost.tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(travel)
     transit = register_time_transit(routing, nodes)
     time = add_time_dimension(routing, problem, transit)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ortools.constraint_solver import pywrapcp
 
-from optimiser.model.costs import PREFERRED_SURCHARGE_S
+from optimiser.model.costs import cost_weights
 from optimiser.model.nodes import ModelNodes
 from optimiser.problem import Problem
 
@@ -22,17 +22,19 @@ TECHNICIAN_COSTS = "technician_costs"
 
 
 def surcharges(problem: Problem, nodes: ModelNodes, technician_id: str) -> list[int]:
-    """Cost of each model node when done by ``technician_id`` (0 for depots)."""
+    """Cost of each model node when done by ``technician_id``, in travel seconds (0 for depots).
+
+    In travel seconds so that the first-solution constructor can add them to legs."""
     request = problem.request
-    move_cost = int(request.options.move_cost_min * 60)
+    weights = cost_weights(request.options)
     costs = [0] * nodes.size
     for position, appointment in enumerate(nodes.appointments):
         visit = request.appointments[appointment]
         cost = 0
         if visit.preferred_technicians and technician_id not in visit.preferred_technicians:
-            cost += PREFERRED_SURCHARGE_S
+            cost += weights.preferred_surcharge_s
         if visit.planned_technician is not None and visit.planned_technician != technician_id:
-            cost += move_cost
+            cost += weights.move_surcharge_s
         costs[nodes.node_of(position)] = cost
     return costs
 
@@ -44,11 +46,13 @@ def add_technician_costs(routing: pywrapcp.RoutingModel, problem: Problem,
     if not any(request.appointments[a].preferred_technicians or
                request.appointments[a].planned_technician for a in nodes.appointments):
         return 0
+    weights = cost_weights(request.options)
     evaluators: dict[str, int] = {}
     worst = [0] * nodes.size
     for vehicle in problem.vehicles:
         if vehicle.technician_id not in evaluators:
-            costs = surcharges(problem, nodes, vehicle.technician_id)
+            costs = [weights.surcharge_units(c)
+                     for c in surcharges(problem, nodes, vehicle.technician_id)]
             worst = [max(a, b) for a, b in zip(worst, costs, strict=True)]
             evaluators[vehicle.technician_id] = routing.RegisterUnaryTransitVector(costs)
     capacity = sum(worst) + 1

@@ -24,7 +24,7 @@ from ortools.constraint_solver import pywrapcp
 
 from optimiser.eligibility import Eligibility
 from optimiser.intervals import gaps
-from optimiser.model.costs import OVERTIME_COST_PER_S, SLA_COST_PER_S, STABILITY_COST_PER_S
+from optimiser.model.costs import cost_weights
 from optimiser.model.nodes import ModelNodes
 from optimiser.problem import Problem
 
@@ -60,14 +60,15 @@ def add_overtime_costs(routing: pywrapcp.RoutingModel, time: pywrapcp.RoutingDim
     ``breaks_elsewhere``: ``time`` is the break-free cost clock, so the shift's
     break time is taken off the free span (see the module doc).
     """
+    cost_per_s = cost_weights(problem.request.options).overtime_per_s
     for vehicle in problem.vehicles:
-        if vehicle.hard_end > vehicle.end:
+        if vehicle.hard_end > vehicle.end and cost_per_s > 0:
             free_until = vehicle.end
             if breaks_elsewhere:
                 taken = sum(b.duration for b in vehicle.breaks)
                 free_until = max(vehicle.start, vehicle.end - taken)
             time.SetCumulVarSoftUpperBound(routing.End(vehicle.index), free_until,
-                                           OVERTIME_COST_PER_S)
+                                           cost_per_s)
 
 
 def restrict_visit_starts(manager: pywrapcp.RoutingIndexManager,
@@ -91,16 +92,17 @@ def soft_start_bounds(problem: Problem, appointment: int) -> tuple[
     both exist the earlier wins, with the larger cost (an approximation).
     """
     request = problem.request
+    weights = cost_weights(request.options)
     visit = request.appointments[appointment]
     upper: tuple[int, int] | None = None
     lower: tuple[int, int] | None = None
-    if visit.sla_due is not None:
-        upper = (problem.timebase.not_after(visit.sla_due), SLA_COST_PER_S[visit.priority])
-    if visit.planned_start is not None:
+    if visit.sla_due is not None and weights.sla_per_s[visit.priority] > 0:
+        upper = (problem.timebase.not_after(visit.sla_due), weights.sla_per_s[visit.priority])
+    if visit.planned_start is not None and weights.drift_per_s > 0:
         tolerance = int(request.options.shift_tolerance_min * 60)
         planned = problem.timebase.not_after(visit.planned_start)
-        lower = (max(planned - tolerance, 0), STABILITY_COST_PER_S)
-        late = (planned + tolerance, STABILITY_COST_PER_S)
+        lower = (max(planned - tolerance, 0), weights.drift_per_s)
+        late = (planned + tolerance, weights.drift_per_s)
         upper = late if upper is None else (min(upper[0], late[0]), max(upper[1], late[1]))
     return upper, lower
 

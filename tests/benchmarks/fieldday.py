@@ -369,7 +369,8 @@ METRICS = [
     ("weighted_work_min", "weighted work min (16/8/4/2/1)"),
     ("distance_km", "km"), ("km_per_visit", "km per visit"),
     ("travel_min", "travel min"), ("sla_missed", "SLA misses"), ("lateness_min", "SLA late min"),
-    ("overtime_min", "overtime min"), ("routes_used", "routes used"),
+    ("overtime_min", "overtime min"), ("preferred_kept", "preferred technician kept"),
+    ("routes_used", "routes used"),
     ("utilisation", "utilisation"), ("violations", "validator violations"),
     ("seconds", "wall time s"), ("cpu_s", "CPU time s (all threads)"),
     ("first_feasible_s", "first feasible s (wall)"),
@@ -384,6 +385,10 @@ def summarise(request: PlanRequest, run: Run, validate: Callable | None) -> dict
     for p in PRIORITY_WEIGHTS:
         summary[f"work_p{p}"] = sum(a.duration_min for a in request.appointments
                                     if a.priority == p and a.id in assigned)
+    by_tech = {s.appointment_id: r.technician_id for r in run.plan.routes for s in r.stops}
+    wanting = [a for a in request.appointments if a.preferred_technicians and a.id in by_tech]
+    kept = sum(1 for a in wanting if by_tech[a.id] in a.preferred_technicians)
+    summary["preferred_kept"] = f"{kept}/{len(wanting)}"
     summary["seconds"] = run.seconds
     summary["cpu_s"] = run.cpu_s
     summary["first_feasible_s"] = run.first_feasible_s

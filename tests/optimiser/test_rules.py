@@ -14,7 +14,7 @@ import pytest
 from optimiser import solve
 from optimiser.eligibility import assess
 from optimiser.model.capacity import load_scale
-from optimiser.model.costs import SLA_COST_PER_S, STABILITY_COST_PER_S
+from optimiser.model.costs import cost_weights
 from optimiser.model.nodes import select_nodes
 from optimiser.model.penalties import BUDGET, priority_penalties
 from optimiser.model.technician_costs import surcharges
@@ -316,11 +316,12 @@ def test_soft_start_bounds_for_sla_and_planned_start():
     problem = compile_problem(request)
     ten = problem.timebase.not_after(at("10:00"))
     eleven = problem.timebase.not_after(at("11:00"))
-    assert soft_start_bounds(problem, 0) == ((ten, SLA_COST_PER_S[2]), None)
-    assert soft_start_bounds(problem, 1) == ((eleven + 1800, STABILITY_COST_PER_S),
-                                             (eleven - 1800, STABILITY_COST_PER_S))
+    weights = cost_weights(request.options)
+    assert soft_start_bounds(problem, 0) == ((ten, weights.sla_per_s[2]), None)
+    assert soft_start_bounds(problem, 1) == ((eleven + 1800, weights.drift_per_s),
+                                             (eleven - 1800, weights.drift_per_s))
     upper, _ = soft_start_bounds(problem, 2)
-    assert upper == (ten, max(SLA_COST_PER_S[3], STABILITY_COST_PER_S))
+    assert upper == (ten, max(weights.sla_per_s[3], weights.drift_per_s))
 
 
 def test_load_scale_keeps_fractional_demands_exact_enough():
