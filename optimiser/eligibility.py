@@ -145,8 +145,20 @@ def contract_intervals(problem: Problem, index: int) -> tuple[list[IntInterval],
                        if e.id == appointment.entitlement_id)
     if not entitlement.onsite:
         return [], Blocked("not_entitled", f"entitlement {entitlement.id} has no on-site cover")
+    if entitlement.suspended is not None:
+        return [], Blocked("not_entitled",
+                           f"entitlement {entitlement.id} is suspended: {entitlement.suspended}")
     tb = problem.timebase
     allowed = base
+    if entitlement.valid_from is not None:
+        first_start = tb.not_before(entitlement.valid_from)
+        if first_start > base[-1][1]:
+            return [], Blocked(
+                "not_entitled",
+                f"entitlement {entitlement.id} is valid only from "
+                f"{format_instant(entitlement.valid_from)}, after the latest possible start "
+                f"{format_instant(tb.instant(base[-1][1]))}")
+        allowed = clip(allowed, first_start, base[-1][1])
     if entitlement.valid_until is not None:
         last_start = tb.not_before(entitlement.valid_until) - 1
         if last_start < base[0][0]:

@@ -149,6 +149,11 @@ class Entitlement(Strict):
     timezone: str = "UTC"
     valid_until: AwareDatetime | None = None
     min_skill_level: SkillLevel | None = None
+    # Additions: a contract not yet in force (visits must START at or after
+    # ``valid_from``), and one suspended for a stated reason (inactive, usage cap
+    # used up): no visit may be scheduled under it, the reason says why.
+    valid_from: AwareDatetime | None = None
+    suspended: Annotated[str, Field(min_length=1)] | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -57,6 +57,8 @@ RULES: dict[str, str] = {
     "not_onsite": "the appointment's entitlement does not cover onsite work",
     "coverage": "the visit is not wholly inside one coverage period of its entitlement",
     "entitlement_expired": "the visit starts after the entitlement's valid_until",
+    "entitlement_not_yet_valid": "the visit starts before the entitlement's valid_from",
+    "entitlement_suspended": "the appointment's entitlement is suspended",
     "territory": "the technician does not serve the appointment's territory",
     "excluded": "the technician is excluded for the appointment",
     "pinned": "a pinned appointment is scheduled for another technician",
@@ -282,6 +284,13 @@ def _check_eligibility(tech: Technician, appointment: Appointment,
                 start > entitlement.valid_until + TIME_TOLERANCE:
             add("entitlement_expired", f"starts {_fmt(start)}, after entitlement "
                 f"{entitlement.id} expires at {_fmt(entitlement.valid_until)}")
+        if entitlement.valid_from is not None and \
+                start < entitlement.valid_from - TIME_TOLERANCE:
+            add("entitlement_not_yet_valid", f"starts {_fmt(start)}, before entitlement "
+                f"{entitlement.id} is valid from {_fmt(entitlement.valid_from)}")
+        if entitlement.suspended is not None:
+            add("entitlement_suspended",
+                f"entitlement {entitlement.id} is suspended: {entitlement.suspended}")
     if appointment.territory is not None and tech.territories and \
             appointment.territory not in tech.territories:
         add("territory", f"territory {appointment.territory!r} is not among the "
@@ -494,7 +503,9 @@ def _reason_is_false(request: PlanRequest, appointment: Appointment, reason: str
     if reason == "not_entitled":
         entitlement = entitlements.get(appointment.entitlement_id or "")
         return entitlement is None or (entitlement.onsite and entitlement.coverage is None
-                                       and entitlement.valid_until is None)
+                                       and entitlement.valid_until is None
+                                       and entitlement.valid_from is None
+                                       and entitlement.suspended is None)
     if reason == "territory":
         return appointment.territory is None or all(
             not t.territories or appointment.territory in t.territories for t in techs)
@@ -535,7 +546,8 @@ def _fits_alone(request: PlanRequest, appointment: Appointment,
     break are skipped, and a break must fit wholly before leaving or after returning.
     """
     entitlement = entitlements.get(appointment.entitlement_id or "")
-    if entitlement is not None and not entitlement.onsite:
+    if entitlement is not None and (not entitlement.onsite or entitlement.suspended is not None
+                                    or entitlement.valid_from is not None):
         return False
     calendar = None if entitlement is None else \
         BusinessCalendar.from_coverage(entitlement.coverage, entitlement.timezone)

@@ -255,11 +255,25 @@ def targets_for(entitlement: Entitlement, priority: int) -> SlaTargets | None:
 
 
 def to_exchange(entitlement: Entitlement) -> exchange.Entitlement:
-    """The optimiser's view: id is ``str(entitlement.id)``."""
+    """The optimiser's view: id is ``str(entitlement.id)``.
+
+    An inactive contract, or one whose usage cap is used up, is exported as
+    suspended with that reason, so the plan says why its visits are not scheduled.
+    """
     return exchange.Entitlement(
         id=str(entitlement.id), onsite=entitlement.onsite,
         coverage=coverage_periods(entitlement), timezone=entitlement.timezone,
-        valid_until=entitlement.valid_until, min_skill_level=entitlement.min_skill_level)
+        valid_from=entitlement.valid_from, valid_until=entitlement.valid_until,
+        min_skill_level=entitlement.min_skill_level, suspended=suspension(entitlement))
+
+
+def suspension(entitlement: Entitlement) -> str | None:
+    """Why no visit may be scheduled under this contract now, or ``None``."""
+    if not entitlement.active:
+        return "the contract is inactive"
+    if entitlement.usage_cap is not None and entitlement.usage_count >= entitlement.usage_cap:
+        return f"its usage cap of {entitlement.usage_cap} visit(s) is used up"
+    return None
 
 
 def record_usage(*, db: Session, entitlement_id: int, actor: str) -> Entitlement:

@@ -105,6 +105,28 @@ def test_visit_must_start_before_valid_until():
     assert item.start_intervals[-1][1] == _seconds(problem, "10:00") - 1
 
 
+def test_suspended_entitlement_says_why():
+    contract = entitlement("E-9").model_copy(update={"suspended": "the contract is inactive"})
+    item = _only(make_request([tech()], [appt("A1", entitlement_id="E-9")], [contract]))
+    assert item.blocked.reason == "not_entitled"
+    assert item.blocked.detail == "entitlement E-9 is suspended: the contract is inactive"
+
+
+def test_visit_must_start_at_or_after_valid_from():
+    items, problem = _assess(make_request(
+        [tech()], [appt("A1", entitlement_id="E1", windows=[window("09:00", "12:00")])],
+        [entitlement("E1").model_copy(update={"valid_from": at("10:30")})]))
+    assert items[0].plannable
+    assert items[0].start_intervals[0][0] == _seconds(problem, "10:30")
+
+
+def test_entitlement_not_yet_valid_names_the_date():
+    contract = entitlement("E-9").model_copy(update={"valid_from": at("07:00", day=3)})
+    item = _only(make_request([tech()], [appt("A1", entitlement_id="E-9")], [contract]))
+    assert item.blocked.reason == "not_entitled"
+    assert item.blocked.detail.startswith("entitlement E-9 is valid only from 2026-11-26 07:00")
+
+
 def test_no_window_inside_coverage():
     item = _only(make_request(
         [tech(shifts=[shift("08:00", "22:00")])],

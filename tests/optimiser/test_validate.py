@@ -331,6 +331,16 @@ def expired_before_visit(request, plan):
     request.entitlements[0].valid_until = at("08:30")
 
 
+@case("entitlement_not_yet_valid")
+def contract_starts_after_visit(request, plan):
+    request.entitlements[0].valid_from = at("12:00")
+
+
+@case("entitlement_suspended")
+def contract_suspended(request, plan):
+    request.entitlements[0].suspended = "usage cap of 10 visits used up"
+
+
 @case("territory")
 def wrong_territory(request, plan):
     appt_of(request, "A1").territory = "south"
