@@ -24,10 +24,16 @@ from optimiser.problem import Problem
 
 
 def has_published_plan(problem: Problem, nodes: ModelNodes) -> bool:
-    """True when some plannable visit carries a planned technician and start."""
+    """True when some plannable visit carries a planned technician.
+
+    A planned technician without a start still goes through this first plan (the
+    visit is then inserted greedily, its move cost counted): on the demo day with
+    every visit's technician planned, OR-Tools' parallel cheapest insertion found
+    no first plan at all (routing status FAIL, OR-Tools 9.15).
+    """
     request = problem.request
-    return any(request.appointments[a].planned_technician is not None and
-               request.appointments[a].planned_start is not None for a in nodes.appointments)
+    return any(request.appointments[a].planned_technician is not None
+               for a in nodes.appointments)
 
 
 def _append_in_order(constructor: Constructor, route: RouteState, node: int) -> bool:

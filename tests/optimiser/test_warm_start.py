@@ -117,3 +117,17 @@ def test_replanning_after_an_emergency_keeps_the_rest_of_the_day():
     reassigned = [a.id for a in request.appointments if a.planned_technician is not None
                   and a.id in after and after[a.id][0] != a.planned_technician]
     assert len(reassigned) <= 2, reassigned
+
+
+def test_a_planned_technician_without_a_start_goes_through_the_warm_start():
+    request = make_request([tech("T1", location=near(4, 0)), tech("T2", location=near(-2, 0))],
+                           [appt("A1", planned_technician="T2"), appt("A2")], time_limit_s=2)
+    problem = compile_problem(request)
+    eligibility = assess(problem)
+    nodes = select_nodes(problem, eligibility)
+    assert has_published_plan(problem, nodes)
+    routes = published_routes(problem, nodes, eligibility)
+    assert sorted(len(r) for r in routes) in ([0, 2], [1, 1])
+    plan = solve(request)
+    assert_valid(request, plan)
+    assert _where(plan)["A1"][0] == "T2"
