@@ -23,8 +23,10 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 Priority = Annotated[int, Field(ge=1, le=5)]
 CostWeight = Annotated[float, Field(ge=0, le=10_000)]
 """An objective weight in travel minutes; the cap keeps every cost inside int64."""
-DEFAULT_SLA_COST_PER_MIN: dict[int, float] = {1: 10, 2: 5, 3: 3, 4: 2, 5: 1}
-"""Travel minutes per minute of SLA lateness, by priority (see ``Options.sla_cost_per_min``)."""
+DEFAULT_SLA_COST_PER_MIN: dict[int, float] = {1: 10, 2: 5, 3: 2, 4: 1, 5: 0.5}
+"""Travel minutes per minute of SLA lateness, by priority (see ``Options.sla_cost_per_min``):
+a late emergency is worth a long detour; minutes late on a visit due in a week are not
+(a day late on it still costs 12 hours of driving)."""
 
 
 class Strict(BaseModel):
@@ -240,9 +242,10 @@ class Options(Strict):
         description="Cost of each minute a technician works past the shift end, in travel "
                     "minutes.")
     preferred_bonus_min: CostWeight = Field(
-        default=30,
+        default=10,
         description="Cost of giving a visit with preferred_technicians to someone else, in "
-                    "travel minutes: how far a preferred technician may drive out of the way.")
+                    "travel minutes: how far a preferred technician may drive out of the way "
+                    "(a tie-breaker by default, not worth long detours).")
     drift_cost_per_min: CostWeight = Field(
         default=1,
         description="Re-planning: cost of each minute a visit moves beyond "

@@ -4,10 +4,12 @@ Every soft rule is priced in travel minutes (``Options``: one minute of overtime
 weighs ``overtime_cost_per_min`` minutes of driving, one minute of SLA lateness
 ``sla_cost_per_min[priority]``, and so on), so the trade-offs read the same way
 in the request and in the model. OR-Tools wants integer coefficients per second
-of cumul, so the model's unit is a tenth of a travel second (``COST_UNITS_PER_S``
-per second of travel): fractional weights such as 0.5 travel minutes per late
-minute stay exact to 0.1. Solomon-style requests (no SLA, no preferences, no
-overtime) pay travel only, whatever these weights are.
+of cumul, so the model's unit is a fraction of a travel second: the coarsest of
+1, 1/2, 1/4, 1/5 and 1/10 that makes every weight whole (weights are exact to
+0.1). Coarse on purpose: the drop penalties must exceed every other cost of a
+plan, so they grow with the objective's unit, and int64 is finite (``penalties``).
+Solomon-style requests (no SLA, no preferences, no overtime) pay travel only,
+whatever these weights are.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ from dataclasses import dataclass
 
 from optimiser.schema import Options
 
-COST_UNITS_PER_S = 10
-"""Objective units per second of travel (the arc cost is travel seconds times this)."""
+UNITS_PER_S_CHOICES = (1, 2, 4, 5, 10)
+"""Candidate objective units per travel second, coarsest first."""
 
 
-def _per_s(travel_min_per_min: float) -> int:
-    """A weight in travel minutes per minute as integer objective units per second."""
-    return round(travel_min_per_min * COST_UNITS_PER_S)
+def units_per_s(weights: list[float]) -> int:
+    """The coarsest unit in which every weight (travel minutes per minute) is whole."""
+    for units in UNITS_PER_S_CHOICES:
+        if all(abs(w * units - round(w * units)) < 1e-9 for w in weights):
+            return units
+    return UNITS_PER_S_CHOICES[-1]
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,18 @@ class CostWeights:
 
 def cost_weights(options: Options) -> CostWeights:
     """The coefficients the request's ``options`` ask for (defaults in ``Options``)."""
+    sla = options.sla_costs()
+    units = units_per_s([*sla.values(), options.overtime_cost_per_min,
+                         options.drift_cost_per_min])
+
+    def per_s(travel_min_per_min: float) -> int:
+        return round(travel_min_per_min * units)
+
     return CostWeights(
-        travel_per_s=COST_UNITS_PER_S,
-        overtime_per_s=_per_s(options.overtime_cost_per_min),
-        sla_per_s={p: _per_s(c) for p, c in options.sla_costs().items()},
-        drift_per_s=_per_s(options.drift_cost_per_min),
+        travel_per_s=units,
+        overtime_per_s=per_s(options.overtime_cost_per_min),
+        sla_per_s={p: per_s(c) for p, c in sla.items()},
+        drift_per_s=per_s(options.drift_cost_per_min),
         preferred_surcharge_s=round(options.preferred_bonus_min * 60),
         move_surcharge_s=round(options.move_cost_min * 60),
     )

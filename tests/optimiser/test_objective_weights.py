@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from optimiser import solve
-from optimiser.model.costs import COST_UNITS_PER_S, cost_weights
+from optimiser.model.costs import cost_weights, units_per_s
 from optimiser.schema import DEFAULT_SLA_COST_PER_MIN, Options, Plan, PlanRequest, Stop
 from tests.optimiser.conftest import appt, assert_valid, make_request, near, shift, tech, window
 
@@ -31,11 +31,16 @@ def stops(plan: Plan) -> dict[str, tuple[str, Stop]]:
 
 def test_weights_default_and_fractions_are_exact():
     weights = cost_weights(Options(sla_cost_per_min={5: 0.5}, overtime_cost_per_min=1.5))
-    assert weights.travel_per_s == COST_UNITS_PER_S
-    assert weights.sla_per_s[5] == COST_UNITS_PER_S // 2
-    assert weights.sla_per_s[1] == DEFAULT_SLA_COST_PER_MIN[1] * COST_UNITS_PER_S
-    assert weights.overtime_per_s == 15
+    assert weights.travel_per_s == 2  # the coarsest unit that keeps 0.5 and 1.5 whole
+    assert weights.sla_per_s[5] == 1
+    assert weights.overtime_per_s == 3
+    tenths = cost_weights(Options(drift_cost_per_min=0.3))
+    assert (tenths.travel_per_s, tenths.drift_per_s) == (10, 3)
     assert Options().sla_costs() == DEFAULT_SLA_COST_PER_MIN
+    whole = cost_weights(Options(sla_cost_per_min={p: 1 for p in range(1, 6)},
+                                 overtime_cost_per_min=3, drift_cost_per_min=0))
+    assert (whole.travel_per_s, whole.overtime_per_s, whole.sla_per_s[1]) == (1, 3, 1)
+    assert units_per_s([0.123]) == 10  # finer than 0.1: rounded to the nearest tenth
 
 
 @pytest.mark.parametrize(("options", "field"), [
@@ -123,4 +128,6 @@ def test_pure_travel_requests_ignore_the_weights():
     plain, weighted = plan_of(technicians, visits), plan_of(technicians, visits, **weights)
     assert [[s.appointment_id for s in r.stops] for r in plain.routes] == \
         [[s.appointment_id for s in r.stops] for r in weighted.routes]
-    assert plain.objective == weighted.objective
+    # Same travel, priced in each request's objective unit (0.3 needs tenths of a second).
+    assert plain.objective * cost_weights(Options(**weights)).travel_per_s == \
+        weighted.objective * cost_weights(Options()).travel_per_s

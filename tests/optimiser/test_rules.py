@@ -90,8 +90,10 @@ def test_excluded_technician_is_never_sent():
 
 
 def test_preferred_technician_wins_when_equally_placed():
+    # East and west of both homes: one tour or two drive the same; only preferences differ.
     plan, _ = plan_of([tech("T1"), tech("T2")],
-                      [appt("A1", preferred=["T2"]), appt("A2", preferred=["T1"])])
+                      [appt("A1", location=near(5, 0), preferred=["T2"]),
+                       appt("A2", location=near(-5, 0), preferred=["T1"])])
     assert where(plan)["A1"][0] == "T2"
     assert where(plan)["A2"][0] == "T1"
 
@@ -300,7 +302,7 @@ def test_penalties_never_overflow():
 def test_technician_surcharges_for_preferences_and_moves():
     request = make_request([tech("T1"), tech("T2")],
                            [appt("A1", preferred=["T1"]), appt("A2", planned_technician="T2"),
-                            appt("A3")], move_cost_min=10)
+                            appt("A3")], move_cost_min=10, preferred_bonus_min=30)
     problem = compile_problem(request)
     nodes = select_nodes(problem, assess(problem))
     depots = [0] * nodes.num_depots
