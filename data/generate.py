@@ -119,9 +119,18 @@ class FieldDataset:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def request_json(self) -> dict[str, Any]:
-        """The request as the spec writes it: offsets as ``+00:00``, no null fields."""
-        return _iso_datetimes(self.request.model_dump(mode="python", by_alias=True,
-                                                      exclude_none=True))
+        """The request as the spec writes it: offsets as ``+00:00``, no null fields.
+
+        Options are written only where they differ from the defaults, so a new
+        optional setting in the exchange format does not change the data sets.
+        """
+        data = self.request.model_dump(mode="python", by_alias=True, exclude_none=True)
+        options = self.request.options.model_dump(mode="python", exclude_defaults=True)
+        if options:
+            data["options"] = options
+        else:
+            data.pop("options", None)
+        return _iso_datetimes(data)
 
     def metadata_json(self) -> dict[str, Any]:
         return {
