@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,6 +21,7 @@ from pydantic import (
 )
 
 from api.appointments.lifecycle import AppointmentStatus
+from api.validation import Instant
 
 SkillName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 SkillLevel = Annotated[int, Field(ge=1, le=5)]
@@ -49,8 +49,8 @@ class GeoLocation(StrictBody):
 class Window(StrictBody):
     """An allowed interval for the START of the visit (exchange format ``windows``)."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
 
     @field_validator("end")
     @classmethod
@@ -117,7 +117,7 @@ class AppointmentCreate(AppointmentFields):
     ticket_id: RowId | None = None
     customer_id: RowId | None = None
     entitlement_id: RowId | None = None
-    sla_due: AwareDatetime | None = Field(
+    sla_due: Instant | None = Field(
         default=None,
         description="Only without a ticket; otherwise derived from the ticket's contract")
 
@@ -138,7 +138,7 @@ class AppointmentUpdate(StrictBody):
     duration_min: DurationMin | None = None
     required_skills: dict[SkillName, SkillLevel] | None = None
     windows: list[Window] | None = Field(default=None, max_length=MAX_WINDOWS)
-    sla_due: AwareDatetime | None = None
+    sla_due: Instant | None = None
     priority: Priority | None = None
     territory: ShortText | None = None
     demand: float | None = Field(default=None, ge=0)
@@ -151,8 +151,8 @@ class AppointmentUpdate(StrictBody):
     notes: Notes | None = None
     status: AppointmentStatus | None = None
     technician_id: RowId | None = None
-    scheduled_start: AwareDatetime | None = None
-    scheduled_end: AwareDatetime | None = None
+    scheduled_start: Instant | None = None
+    scheduled_end: Instant | None = None
     plan_id: RowId | None = None
     completion_notes: Notes | None = None
     cannot_complete_reason: Notes | None = None

@@ -14,12 +14,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
 )
 
 from api.appointments.lifecycle import AppointmentStatus
-from api.appointments.schemas import AppointmentCreate, AppointmentRead, GeoLocation, Notes
+from api.appointments.schemas import (
+    AppointmentCreate,
+    AppointmentRead,
+    GeoLocation,
+    Notes,
+    Window,
+)
 from api.validation import DbId, Flag, Instant, Version
 
 SlaFit = Literal["met", "at_risk", "missed", "none"]
@@ -46,25 +51,10 @@ class SlotQuery(AppointmentCreate):
                               description="At most this many slots")
 
 
-class SlotWindow(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    start: Instant
-    end: Instant
-
-    @field_validator("end")
-    @classmethod
-    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
-        start = info.data.get("start")
-        if start is not None and value <= start:
-            raise ValueError("end must be after start")
-        return value
-
-
 class SlotBooking(SlotQuery):
     """``POST /slots/book``: the draft again plus the window (and technician) chosen."""
 
-    window: SlotWindow
+    window: Window
     technician_id: DbId | None = Field(
         default=None,
         description="The offered technician; omitted: any technician who can still make it")

@@ -72,6 +72,9 @@ def test_priority_defaults_to_three_and_windows_are_sorted(
      "body.windows.0.start"),
     ({"windows": [{"start": "2026-11-23T10:00:00Z", "end": "2026-11-23T10:00:00Z"}]},
      "body.windows.0.end"),
+    ({"windows": [{"start": 1795424400, "end": "2026-11-23T10:00:00Z"}]},
+     "body.windows.0.start"),  # ISO 8601 only: a Unix timestamp is a client bug
+    ({"sla_due": 1795424400}, "body.sla_due"),
     ({"required_skills": {"hvac": 6}}, "body.required_skills.hvac"),
     ({"duration_min": 0}, "body.duration_min"),
     ({"location": {"lat": 91, "lon": 0}}, "body.location.lat"),
