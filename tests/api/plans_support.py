@@ -24,7 +24,7 @@ T = TypeVar("T")
 def sample_request(name: str = "day-5x20", *, time_limit_s: float = 1.0) -> dict[str, Any]:
     """A generated sample day as an exchange-format request dict."""
     request = json.loads((SAMPLES / name / "request.json").read_text())
-    request["options"]["time_limit_s"] = time_limit_s
+    request.setdefault("options", {})["time_limit_s"] = time_limit_s
     return request
 
 
