@@ -160,3 +160,17 @@ def run_search(built: BuiltModel, params, *, started: float,
             if solution is not None:
                 return solution
     return routing.SolveWithParameters(params)
+
+
+def continue_search(built: BuiltModel, params, routes: list[list[int]],
+                    fallback: pywrapcp.Assignment) -> pywrapcp.Assignment:
+    """Search on from ``routes`` (routing indices per vehicle) on a model ``run_search``
+    has closed; from ``fallback`` when OR-Tools rejects the routes. Never worse than
+    the better of the two starting points."""
+    routing = built.routing
+    initial = routing.solver().Assignment()
+    start = initial if routing.RoutesToAssignment(routes, True, True, initial) else fallback
+    solution = routing.SolveFromAssignmentWithParameters(start, params)
+    if solution is None or solution.ObjectiveValue() > fallback.ObjectiveValue():
+        return fallback
+    return solution
