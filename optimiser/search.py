@@ -2,7 +2,8 @@
 
 First solution: PARALLEL_CHEAPEST_INSERTION (every visit is optional, so it
 always succeeds; PATH_CHEAPEST_ARC with mandatory visits found none in 30 s on
-R101). Then GUIDED_LOCAL_SEARCH until the time or solution limit.
+R101). Then GUIDED_LOCAL_SEARCH until the time or solution limit (on fresh plans
+the solver splits that time around ruin and recreate: see ``optimiser.solver``).
 
 Threads: OR-Tools keeps the GIL while it searches, except when it calls back
 into Python. The progress callback runs at each improving solution; when a
