@@ -30,7 +30,7 @@ BREAK = -1
 """Marks a break pseudo-stop in a route sequence (its spec is in ``RouteState.breaks``)."""
 
 
-def _next_allowed(intervals: tuple[IntInterval, ...], t: int) -> int | None:
+def next_allowed(intervals: tuple[IntInterval, ...], t: int) -> int | None:
     """Earliest allowed start at or after ``t`` (None if none)."""
     for lo, hi in intervals:
         if t <= hi:
@@ -92,7 +92,7 @@ class Constructor:
                     return False
                 t = begin + brk.duration
                 continue
-            start = _next_allowed(self.intervals[item], t + int(self.travel[place, item]))
+            start = next_allowed(self.intervals[item], t + int(self.travel[place, item]))
             if start is None:
                 return False
             t = start + int(self.service[item])

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimiser.construct import BREAK, Constructor, _next_allowed
+from optimiser.construct import BREAK, Constructor, next_allowed
 from optimiser.eligibility import Eligibility
 from optimiser.model.costs import cost_weights
 from optimiser.model.nodes import ModelNodes
@@ -97,7 +97,7 @@ class RoutePricer:
                 t = begin + brk.duration
                 continue
             leg = travel[place][item]
-            start = _next_allowed(intervals[item], t + leg)
+            start = next_allowed(intervals[item], t + leg)
             if start is None:
                 return None
             late = self.late.get(item)
