@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 
 from optimiser.eligibility import Eligibility
 from optimiser.intervals import IntInterval
+from optimiser.model.costs import cost_weights
 from optimiser.model.nodes import ModelNodes
 from optimiser.model.technician_costs import surcharges
+from optimiser.model.time import soft_start_bounds
 from optimiser.problem import BreakSpec, Problem, Vehicle
 
 BREAK = -1
@@ -55,15 +57,22 @@ class Constructor:
                  eligibility: list[Eligibility]) -> None:
         self.problem = problem
         self.nodes = nodes
-        self.travel = nodes.travel_s
-        self.service = nodes.service_s
+        self.weights = cost_weights(problem.request.options)
+        # Nested lists: indexing them one scalar at a time is several times faster than numpy.
+        self.travel: list[list[int]] = nodes.travel_s.tolist()
+        self.service: list[int] = nodes.service_s.tolist()
         request = problem.request
         self.intervals: dict[int, tuple[IntInterval, ...]] = {}
         self.demand: dict[int, float] = {}
+        self.late: dict[int, tuple[int, int]] = {}
+        """Visit node -> (latest start without SLA cost, cost per second after it)."""
         for position, appointment in enumerate(nodes.appointments):
             node = nodes.node_of(position)
             self.intervals[node] = eligibility[appointment].start_intervals
             self.demand[node] = request.appointments[appointment].demand
+            upper, _ = soft_start_bounds(problem, appointment)
+            if upper is not None:
+                self.late[node] = (max(upper[0], 0), upper[1])
         self.routes = [
             RouteState(v, v.start_point, v.end_point,
                        request.technicians[v.technician].capacity,
@@ -79,25 +88,47 @@ class Constructor:
 
     # -------------------------------------------------------------- feasibility
 
-    def feasible(self, route: RouteState, sequence: list[int]) -> bool:
-        """Forward simulation: earliest starts, breaks where the technician is."""
-        vehicle = route.vehicle
-        place = route.start_node
-        t = vehicle.start  # the technician is free from here, at ``place``
+    def cost(self, route: RouteState, sequence: list[int]) -> int | None:
+        """Forward simulation (earliest starts, breaks where the technician is): the
+        route's objective cost (travel, SLA lateness, technician surcharges, overtime),
+        or None when it breaks a hard rule."""
+        if not any(item > BREAK for item in sequence):
+            return 0
+        spec = route.vehicle
+        travel, service, intervals = self.travel, self.service, self.intervals
+        surcharge = self.surcharge[spec.technician_id] if self.surcharge else None
+        place, t = route.start_node, spec.start  # the technician is free from here
+        travelled = extra = 0
         for item in sequence:
             if item <= BREAK:
                 brk = route.breaks[BREAK - item]
                 begin = max(t, brk.start_min)
                 if begin > brk.start_max:
-                    return False
+                    return None
                 t = begin + brk.duration
                 continue
-            start = next_allowed(self.intervals[item], t + int(self.travel[place, item]))
+            leg = travel[place][item]
+            start = next_allowed(intervals[item], t + leg)
             if start is None:
-                return False
-            t = start + int(self.service[item])
+                return None
+            late = self.late.get(item)
+            if late is not None and start > late[0]:
+                extra += (start - late[0]) * late[1]
+            if surcharge is not None:
+                extra += surcharge[item] * self.weights.travel_per_s
+            travelled += leg
+            t = start + service[item]
             place = item
-        return t + int(self.travel[place, route.end_node]) <= vehicle.hard_end
+        leg = travel[place][route.end_node]
+        back = t + leg
+        if back > spec.hard_end:
+            return None
+        travelled += leg
+        overtime = max(0, back - spec.end) * self.weights.overtime_per_s
+        return travelled * self.weights.travel_per_s + extra + overtime
+
+    def feasible(self, route: RouteState, sequence: list[int]) -> bool:
+        return self.cost(route, sequence) is not None
 
     # ---------------------------------------------------------------- insertion
 
@@ -125,8 +156,8 @@ class Constructor:
             for position in range(len(seq) + 1):
                 before = self._real_before(seq, position, route.start_node)
                 after = self._real_after(seq, position, route.end_node)
-                delta = int(self.travel[before, node] + self.travel[node, after]
-                            - self.travel[before, after])
+                delta = (self.travel[before][node] + self.travel[node][after]
+                         - self.travel[before][after])
                 candidates.append((delta + extra, v, position))
         candidates.sort()
         for _, v, position in candidates:

@@ -31,16 +31,23 @@ class RoutedVisit:
     start_s: int
 
 
-def route_of(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: int) -> list[RoutedVisit]:
-    routing, manager, time = built.routing, built.manager, built.time
-    visits = []
+def route_indices(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: int) -> list[int]:
+    """Routing indices of the visits on ``vehicle``'s route, in order."""
+    routing = built.routing
+    indices = []
     index = solution.Value(routing.NextVar(routing.Start(vehicle)))
     while not routing.IsEnd(index):
-        position = manager.IndexToNode(index) - built.nodes.num_depots
-        visits.append(RoutedVisit(built.nodes.appointments[position],
-                                  solution.Min(time.CumulVar(index))))
+        indices.append(index)
         index = solution.Value(routing.NextVar(index))
-    return visits
+    return indices
+
+
+def route_of(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: int) -> list[RoutedVisit]:
+    manager, time = built.manager, built.time
+    return [RoutedVisit(built.nodes.appointments[manager.IndexToNode(index)
+                                                 - built.nodes.num_depots],
+                        solution.Min(time.CumulVar(index)))
+            for index in route_indices(built, solution, vehicle)]
 
 
 def breaks_of(built: BuiltModel, solution: pywrapcp.Assignment, vehicle: int) -> list[

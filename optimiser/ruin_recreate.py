@@ -9,7 +9,7 @@ few routes at once and inserting them again, most important first, each where
 it costs least (SISR, Christiaens & Vanden Berghe 2020), reaches plans those
 single moves cannot.
 
-Routes are simulated on the model's integer clock as in ``optimiser.construct``
+Routes are simulated on the model's integer clock by ``optimiser.construct``
 (breaks are pseudo-stops taken where the technician is), and priced like the
 routing model's objective: travel, overtime past the shift end, SLA lateness
 by priority, preferred-technician surcharges, and each left-out visit's drop
@@ -26,11 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimiser.construct import BREAK, Constructor, next_allowed
+from optimiser.construct import BREAK, Constructor
 from optimiser.eligibility import Eligibility
-from optimiser.model.costs import cost_weights
 from optimiser.model.nodes import ModelNodes
-from optimiser.model.time import soft_start_bounds
 from optimiser.problem import Problem
 
 MAX_STRING = 10
@@ -67,54 +65,12 @@ class RoutePricer:
     def __init__(self, problem: Problem, nodes: ModelNodes,
                  eligibility: list[Eligibility]) -> None:
         self.constructor = Constructor(problem, nodes, eligibility)
-        self.weights = cost_weights(problem.request.options)
-        # Nested lists: indexing them one scalar at a time is several times faster than numpy.
-        self.travel: list[list[int]] = nodes.travel_s.tolist()
-        self.service: list[int] = nodes.service_s.tolist()
-        self.late: dict[int, tuple[int, int]] = {}
-        for position, appointment in enumerate(nodes.appointments):
-            upper, _ = soft_start_bounds(problem, appointment)
-            if upper is not None:
-                self.late[nodes.node_of(position)] = (max(upper[0], 0), upper[1])
+        self.weights = self.constructor.weights
+        self.travel = self.constructor.travel
 
     def cost(self, vehicle: int, sequence: list[int]) -> int | None:
         """The route's objective cost, or None when it breaks a hard rule."""
-        route = self.constructor.routes[vehicle]
-        if not any(item > BREAK for item in sequence):
-            return 0
-        c = self.constructor
-        spec = route.vehicle
-        travel, service, intervals = self.travel, self.service, c.intervals
-        surcharge = c.surcharge[spec.technician_id] if c.surcharge else None
-        place, t = route.start_node, spec.start
-        travelled = extra = 0
-        for item in sequence:
-            if item <= BREAK:
-                brk = route.breaks[BREAK - item]
-                begin = max(t, brk.start_min)
-                if begin > brk.start_max:
-                    return None
-                t = begin + brk.duration
-                continue
-            leg = travel[place][item]
-            start = next_allowed(intervals[item], t + leg)
-            if start is None:
-                return None
-            late = self.late.get(item)
-            if late is not None and start > late[0]:
-                extra += (start - late[0]) * late[1]
-            if surcharge is not None:
-                extra += surcharge[item] * self.weights.travel_per_s
-            travelled += leg
-            t = start + service[item]
-            place = item
-        leg = travel[place][route.end_node]
-        back = t + leg
-        if back > spec.hard_end:
-            return None
-        travelled += leg
-        overtime = max(0, back - spec.end) * self.weights.overtime_per_s
-        return travelled * self.weights.travel_per_s + extra + overtime
+        return self.constructor.cost(self.constructor.routes[vehicle], sequence)
 
     def with_breaks(self, vehicle: int, visits: list[int]) -> tuple[list[int], int] | None:
         """``visits`` in order with each break put where it costs least; None if none fits."""
@@ -230,11 +186,14 @@ class RuinRecreate:
                 continue
             state = c.routes[vehicle]
             fixed = c.surcharge[state.vehicle.technician_id][node] if c.surcharge else 0
-            before = state.start_node
             sequence = route.sequence
-            idle = not any(n > BREAK for n in sequence)
-            for position in range(1 if idle else len(sequence) + 1):
-                after = next((n for n in sequence[position:] if n > BREAK), state.end_node)
+            following = [state.end_node] * (len(sequence) + 1)  # next visit at or after i
+            for i in range(len(sequence) - 1, -1, -1):
+                following[i] = sequence[i] if sequence[i] > BREAK else following[i + 1]
+            if following[0] == state.end_node:  # idle: one candidate, breaks go in later
+                following = following[:1]
+            before = state.start_node
+            for position, after in enumerate(following):
                 added = travel[before][node] + travel[node][after] - travel[before][after]
                 candidates.append(((added + fixed) * per_s, vehicle, position))
                 if position < len(sequence) and sequence[position] > BREAK:

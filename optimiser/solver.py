@@ -22,7 +22,7 @@ from ortools.constraint_solver.routing_enums_pb2 import RoutingSearchStatus
 from optimiser.construct import construct_routes, routes_as_indices
 from optimiser.eligibility import Eligibility, assess
 from optimiser.explain import explain_unassigned
-from optimiser.extract import build_routes, route_of
+from optimiser.extract import build_routes, route_indices, route_of
 from optimiser.first_solution import first_solution_strategy
 from optimiser.kpis import compute_kpis
 from optimiser.model import build_model
@@ -101,15 +101,8 @@ def _uses_ruin_recreate(built, solution_limit: int | None, *, replanning: bool) 
 
 def _route_nodes(built, solution) -> list[list[int]]:
     """Model nodes of each vehicle's route in ``solution``."""
-    routing, manager = built.routing, built.manager
-    routes = []
-    for vehicle in range(len(built.problem.vehicles)):
-        nodes, index = [], solution.Value(routing.NextVar(routing.Start(vehicle)))
-        while not routing.IsEnd(index):
-            nodes.append(manager.IndexToNode(index))
-            index = solution.Value(routing.NextVar(index))
-        routes.append(nodes)
-    return routes
+    return [[built.manager.IndexToNode(index) for index in route_indices(built, solution, v)]
+            for v in range(len(built.problem.vehicles))]
 
 
 def _ruin_recreate_then_search(built, solution, *, deadline: float, seed: int,
