@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev,bench]"
+	@echo "Compiling the ruin-and-recreate kernel (numba, cached; once per install)..."
+	$(PY) -c "from optimiser.ruin_recreate import warm_up; warm_up()"
 	touch $(STAMP)
 
 install: $(STAMP)

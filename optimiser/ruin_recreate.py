@@ -9,36 +9,30 @@ few routes at once and inserting them again, most important first, each where
 it costs least (SISR, Christiaens & Vanden Berghe 2020), reaches plans those
 single moves cannot.
 
-Routes are simulated on the model's integer clock by ``optimiser.construct``
-(breaks are pseudo-stops taken where the technician is), and priced like the
-routing model's objective: travel, overtime past the shift end, SLA lateness
-by priority, preferred-technician surcharges, and each left-out visit's drop
-penalty. The result goes back to OR-Tools, which re-checks every hard rule,
-places the breaks and times, and keeps searching from it.
+Routes are simulated on the model's integer clock as ``optimiser.construct``
+does (breaks are pseudo-stops taken where the technician is), and priced like
+the routing model's objective: travel, overtime past the shift end, SLA
+lateness by priority, preferred-technician surcharges, and each left-out
+visit's drop penalty. The loop itself is compiled (``optimiser.rr_kernel``);
+this module packs the problem into its arrays and runs it by the clock. The
+result goes back to OR-Tools, which re-checks every hard rule, places the
+breaks and times, and keeps searching from it.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
-from optimiser.construct import BREAK, Constructor
-from optimiser.eligibility import Eligibility
+from optimiser import rr_kernel
+from optimiser.construct import Constructor
+from optimiser.eligibility import Eligibility, assess
+from optimiser.model import build_model
 from optimiser.model.nodes import ModelNodes
-from optimiser.problem import Problem
-
-MAX_STRING = 10
-"""Longest string of consecutive visits removed from one route (SISR's L_max)."""
-
-MEAN_REMOVED = 10
-"""Visits removed per iteration on average (SISR's c-bar)."""
-
-BLINK = 0.01
-"""Chance of skipping a position while inserting: diversity at almost no cost."""
+from optimiser.problem import Problem, compile_problem
+from optimiser.schema import PlanRequest
 
 NEIGHBOURS = 40
 """Nearest visits considered when choosing the strings to remove around a seed visit."""
@@ -47,221 +41,193 @@ START_THRESHOLD = 0.01
 """Share of the first plan's travel cost by which a worse plan is still accepted at the
 start; falls linearly to zero (threshold accepting)."""
 
+CHUNK_S = 0.01
+"""Seconds of compiled search between looks at the clock and the stop event."""
 
-@dataclass
-class LnsRoute:
-    vehicle: int
-    sequence: list[int]
-    """Model nodes, with ``BREAK - k`` markers for break k (as in ``construct``)."""
-    cost: int
-    load: float
-    frozen: bool = False
-    """The route could not be expressed with pseudo-stop breaks: left as it is."""
+NOT_A_VISIT = -2
+"""``route_of`` for depot nodes (-1 is a left-out visit, >= 0 the vehicle)."""
+
+_ready = threading.Event()
+_warming = threading.Lock()
 
 
-class RoutePricer:
-    """Feasibility and cost of one route, on the model's clock and in objective units."""
+def problem_arrays(problem: Problem, nodes: ModelNodes, eligibility: list[Eligibility],
+                   penalties: dict[int, int]) -> tuple:
+    """The problem as the kernel's tuple of flat int64/float64 arrays (see ``rr_kernel``)."""
+    c = Constructor(problem, nodes, eligibility)
+    size, vehicles = nodes.size, len(problem.vehicles)
+    request = problem.request
+    iv_off = np.zeros(size + 1, dtype=np.int64)
+    iv_lo: list[int] = []
+    iv_hi: list[int] = []
+    late_at = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
+    late_per = np.zeros(size, dtype=np.int64)
+    demand = np.zeros(size, dtype=np.float64)
+    penalty = np.zeros(size, dtype=np.int64)
+    priority = np.zeros(size, dtype=np.int64)
+    el_off = np.zeros(size + 1, dtype=np.int64)
+    el_veh: list[int] = []
+    for node in range(size):
+        if node >= nodes.num_depots:
+            appointment = nodes.appointments[node - nodes.num_depots]
+            for lo, hi in c.intervals[node]:
+                iv_lo.append(lo)
+                iv_hi.append(hi)
+            if node in c.late:
+                late_at[node], late_per[node] = c.late[node]
+            demand[node] = c.demand[node]
+            priority[node] = request.appointments[appointment].priority
+            penalty[node] = penalties[int(priority[node])]
+            el_veh += sorted(eligibility[appointment].vehicles)
+        iv_off[node + 1] = len(iv_lo)
+        el_off[node + 1] = len(el_veh)
+    surcharge = np.zeros((vehicles, size), dtype=np.int64)
+    for v, route in enumerate(c.routes):
+        if c.surcharge:
+            surcharge[v] = c.surcharge[route.vehicle.technician_id]
+    breaks = [route.breaks for route in c.routes]
+    br_off = np.cumsum([0] + [len(b) for b in breaks]).astype(np.int64)
+    flat = [b for spec in breaks for b in spec]
+    visit_nodes = np.arange(nodes.num_depots, size)
+    closeness = nodes.travel_s[np.ix_(visit_nodes, visit_nodes)]
+    closeness = closeness + closeness.T
+    width = min(NEIGHBOURS + 1, len(visit_nodes))
+    near = np.full((size, width), -1, dtype=np.int64)
+    order = np.argsort(closeness, axis=1, kind="stable")[:, :width]
+    near[nodes.num_depots:] = visit_nodes[order]
+    vehicle = problem.vehicles
+    return (
+        np.asarray(c.travel, dtype=np.int64), np.asarray(c.service, dtype=np.int64),
+        iv_off, np.asarray(iv_lo, dtype=np.int64), np.asarray(iv_hi, dtype=np.int64),
+        late_at, late_per, surcharge,
+        np.array([v.start_point for v in vehicle], dtype=np.int64),
+        np.array([v.end_point for v in vehicle], dtype=np.int64),
+        np.array([v.start for v in vehicle], dtype=np.int64),
+        np.array([v.end for v in vehicle], dtype=np.int64),
+        np.array([v.hard_end for v in vehicle], dtype=np.int64),
+        np.array([np.inf if r.capacity is None else r.capacity for r in c.routes],
+                 dtype=np.float64),
+        br_off, np.array([b.start_min for b in flat], dtype=np.int64),
+        np.array([b.start_max for b in flat], dtype=np.int64),
+        np.array([b.duration for b in flat], dtype=np.int64),
+        demand, penalty, priority, el_off, np.asarray(el_veh, dtype=np.int64), near,
+        np.zeros(vehicles, dtype=np.bool_),
+        np.array([c.weights.travel_per_s, c.weights.overtime_per_s], dtype=np.int64),
+    )
 
-    def __init__(self, problem: Problem, nodes: ModelNodes,
-                 eligibility: list[Eligibility]) -> None:
-        self.constructor = Constructor(problem, nodes, eligibility)
-        self.weights = self.constructor.weights
-        self.travel = self.constructor.travel
 
-    def cost(self, vehicle: int, sequence: list[int]) -> int | None:
-        """The route's objective cost, or None when it breaks a hard rule."""
-        return self.constructor.cost(self.constructor.routes[vehicle], sequence)
+class CompiledSearch:
+    """Ruin-and-recreate state in the kernel's arrays, started from given routes.
 
-    def with_breaks(self, vehicle: int, visits: list[int]) -> tuple[list[int], int] | None:
-        """``visits`` in order with each break put where it costs least; None if none fits."""
-        route = self.constructor.routes[vehicle]
-        sequence = list(visits)
-        for k in range(len(route.breaks)):
-            marker = BREAK - k
-            best: tuple[int, list[int]] | None = None
-            for position in range(len(sequence) + 1):
-                trial = sequence[:position] + [marker] + sequence[position:]
-                cost = self.cost(vehicle, trial + [BREAK - j for j in
-                                                   range(k + 1, len(route.breaks))])
-                if cost is not None and (best is None or cost < best[0]):
-                    best = (cost, trial)
-            if best is None:
-                return None
-            sequence = best[1]
-        cost = self.cost(vehicle, sequence)
-        return None if cost is None else (sequence, cost)
-
-
-class RuinRecreate:
-    """The search state: routes, left-out visits, and the moves on them."""
+    A route that cannot take its breaks as pseudo-stops is frozen: left as it is."""
 
     def __init__(self, problem: Problem, nodes: ModelNodes, eligibility: list[Eligibility],
                  penalties: dict[int, int], routes: list[list[int]], seed: int) -> None:
-        self.pricer = RoutePricer(problem, nodes, eligibility)
-        self.random = random.Random(seed)
-        request = problem.request
-        self.priority: dict[int, int] = {}
-        self.penalty: dict[int, int] = {}
-        self.vehicles: dict[int, tuple[int, ...]] = {}
-        self.demand = self.pricer.constructor.demand
-        for position, appointment in enumerate(nodes.appointments):
-            node = nodes.node_of(position)
-            self.priority[node] = request.appointments[appointment].priority
-            self.penalty[node] = penalties[self.priority[node]]
-            self.vehicles[node] = eligibility[appointment].vehicles
-        self.capacity = [r.capacity for r in self.pricer.constructor.routes]
-        visit_nodes = np.arange(nodes.num_depots, nodes.size)
-        closeness = nodes.travel_s[np.ix_(visit_nodes, visit_nodes)]
-        closeness = closeness + closeness.T
-        order = np.argsort(closeness, axis=1, kind="stable")[:, :NEIGHBOURS + 1]
-        self.near = {int(visit_nodes[i]): [int(visit_nodes[j]) for j in order[i]]
-                     for i in range(len(visit_nodes))}
-        self.routes: list[LnsRoute] = []
-        for vehicle, visits in enumerate(routes):
-            placed = self.pricer.with_breaks(vehicle, visits)
-            load = sum(self.demand[n] for n in visits)
-            if placed is None:
-                self.routes.append(LnsRoute(vehicle, list(visits), 0, load, frozen=True))
-            else:
-                self.routes.append(LnsRoute(vehicle, placed[0], placed[1], load))
-        routed = {n for r in self.routes for n in r.sequence if n > BREAK}
-        self.unassigned = {n for n in self.penalty if n not in routed}
-        self.route_of = {n: r.vehicle for r in self.routes for n in r.sequence if n > BREAK}
+        self.P = problem_arrays(problem, nodes, eligibility, penalties)
+        frozen, demand, penalty = self.P[24], self.P[18], self.P[19]
+        vehicles, size = len(routes), nodes.size
+        width = (size - nodes.num_depots) + int(np.diff(self.P[14]).max(initial=0)) + 1
+        seq = np.zeros((vehicles, width), dtype=np.int64)
+        length = np.zeros(vehicles, dtype=np.int64)
+        cost = np.zeros(vehicles, dtype=np.int64)
+        load = np.zeros(vehicles, dtype=np.float64)
+        route_of = np.full(size, -1, dtype=np.int64)
+        route_of[:nodes.num_depots] = NOT_A_VISIT
+        for v, visits in enumerate(routes):
+            given = np.asarray(visits, dtype=np.int64)
+            placed, n = rr_kernel.with_breaks(self.P, v, given, len(given), seq[v])
+            if placed == rr_kernel.INFEASIBLE:
+                frozen[v] = True
+                seq[v, :len(given)] = given
+                n, placed = len(given), 0
+            length[v], cost[v] = n, placed
+            load[v] = demand[given].sum() if len(given) else 0.0
+            route_of[given] = v
+        total = int(cost.sum() + penalty[route_of == -1].sum())
+        self.S = (seq, length, cost, load, route_of,
+                  seq.copy(), length.copy(), cost.copy(), load.copy(), route_of.copy(),
+                  np.zeros(vehicles, dtype=np.int64), np.zeros(vehicles, dtype=np.int64),
+                  np.zeros(2, dtype=np.int64), seq.copy(), length.copy(),
+                  np.array([total], dtype=np.int64), np.array([total], dtype=np.int64))
+        rr_kernel.seed_random(seed)
 
-    def total(self, routes: list[LnsRoute], unassigned: set[int]) -> int:
-        return sum(r.cost for r in routes) + sum(self.penalty[n] for n in unassigned)
+    def cost(self, vehicle: int, sequence: list[int]) -> int | None:
+        """A route's objective cost by the kernel's rules, or None when it breaks a hard rule."""
+        given = np.asarray(sequence, dtype=np.int64)
+        cost = rr_kernel.route_cost(self.P, vehicle, given, len(given))
+        return None if cost == rr_kernel.INFEASIBLE else int(cost)
 
-    # ------------------------------------------------------------------ moves
+    @property
+    def total(self) -> int:
+        """Cost of the current plan: routes plus left-out visits' penalties."""
+        return int(self.S[16][0])
 
-    def _ruin(self, routes: dict[int, LnsRoute], unassigned: set[int],
-              route_of: dict[int, int]) -> tuple[int | None, list[int]]:
-        """Remove strings of visits around a random routed visit; returns it and the removed."""
-        if not route_of:
-            return None, []
-        seed = self.random.choice(sorted(route_of))
-        lengths = [sum(1 for n in r.sequence if n > BREAK) for r in self.routes
-                   if not r.frozen and r.sequence]
-        average = sum(lengths) / max(len(lengths), 1)
-        max_string = max(1, min(MAX_STRING, int(average)))
-        max_routes = max(1, int(4 * MEAN_REMOVED / (1 + max_string)) - 1)
-        ruined_routes = self.random.randint(1, max_routes)
-        removed: list[int] = []
-        touched: set[int] = set()
-        for node in self.near[seed]:
-            if len(touched) >= ruined_routes:
-                break
-            vehicle = route_of.get(node)
-            if vehicle is None or vehicle in touched or self.routes[vehicle].frozen:
-                continue
-            touched.add(vehicle)
-            route = routes.setdefault(vehicle, self._copy(self.routes[vehicle]))
-            visits = [i for i, n in enumerate(route.sequence) if n > BREAK]
-            length = self.random.randint(1, min(max_string, len(visits)))
-            at = visits.index(route.sequence.index(node))
-            first = self.random.randint(max(0, at - length + 1), min(at, len(visits) - length))
-            cut = set(visits[first:first + length])
-            removed += [route.sequence[i] for i in sorted(cut)]
-            route.sequence = [n for i, n in enumerate(route.sequence) if i not in cut]
-        for node in removed:
-            del route_of[node]
-            unassigned.add(node)
-        return seed, removed
+    @property
+    def best_total(self) -> int:
+        return int(self.S[15][0])
 
-    def _insert(self, node: int, routes: dict[int, LnsRoute]) -> bool:
-        """Put ``node`` where it adds the least cost (positions skipped at random).
+    @property
+    def frozen(self) -> np.ndarray:
+        """Per vehicle: True when its route could not take its breaks as pseudo-stops."""
+        return self.P[24]
 
-        Positions are tried in order of added travel, a lower bound of the added cost
-        (a visit put in can only delay the ones after it), and the search stops once
-        that bound reaches the best cost found.
-        """
-        c = self.pricer.constructor
-        travel, per_s = self.pricer.travel, self.pricer.weights.travel_per_s
-        candidates: list[tuple[int, int, int]] = []
-        for vehicle in self.vehicles[node]:
-            route = routes.get(vehicle) or self.routes[vehicle]
-            if route.frozen:
-                continue
-            capacity = self.capacity[vehicle]
-            if capacity is not None and route.load + self.demand[node] > capacity:
-                continue
-            state = c.routes[vehicle]
-            fixed = c.surcharge[state.vehicle.technician_id][node] if c.surcharge else 0
-            sequence = route.sequence
-            following = [state.end_node] * (len(sequence) + 1)  # next visit at or after i
-            for i in range(len(sequence) - 1, -1, -1):
-                following[i] = sequence[i] if sequence[i] > BREAK else following[i + 1]
-            if following[0] == state.end_node:  # idle: one candidate, breaks go in later
-                following = following[:1]
-            before = state.start_node
-            for position, after in enumerate(following):
-                added = travel[before][node] + travel[node][after] - travel[before][after]
-                candidates.append(((added + fixed) * per_s, vehicle, position))
-                if position < len(sequence) and sequence[position] > BREAK:
-                    before = sequence[position]
-        candidates.sort()
-        best: tuple[int, int, list[int], int] | None = None
-        for bound, vehicle, position in candidates:
-            if best is not None and bound >= best[0]:
-                break
-            if self.random.random() < BLINK:
-                continue
-            route = routes.get(vehicle) or self.routes[vehicle]
-            sequence = route.sequence
-            if not any(n > BREAK for n in sequence):  # an idle technician: breaks go in too
-                placed = self.pricer.with_breaks(vehicle, [node])
-                if placed is not None and (best is None or placed[1] < best[0]):
-                    best = (placed[1], vehicle, placed[0], placed[1])
-                continue
-            trial = sequence[:position] + [node] + sequence[position:]
-            cost = self.pricer.cost(vehicle, trial)
-            if cost is not None and (best is None or cost - route.cost < best[0]):
-                best = (cost - route.cost, vehicle, trial, cost)
-        if best is None:
-            return False
-        _, vehicle, sequence, cost = best
-        route = routes.setdefault(vehicle, self._copy(self.routes[vehicle]))
-        route.sequence, route.cost = sequence, cost
-        route.load += self.demand[node]
-        return True
+    @property
+    def travel_cost(self) -> int:
+        return int(self.S[2].sum())
 
-    @staticmethod
-    def _copy(route: LnsRoute) -> LnsRoute:
-        return LnsRoute(route.vehicle, list(route.sequence), route.cost, route.load, route.frozen)
+    def run(self, iterations: int, threshold: float) -> int:
+        """Run ``iterations`` steps; returns how many were kept."""
+        return int(rr_kernel.run(self.P, self.S, iterations, float(threshold)))
 
-    def step(self, threshold: float) -> bool:
-        """One ruin and recreate; keeps the result if it costs less than now plus
-        ``threshold``. Returns True when the result was kept."""
-        changed: dict[int, LnsRoute] = {}
-        unassigned = set(self.unassigned)
-        route_of = dict(self.route_of)
-        seed, removed = self._ruin(changed, unassigned, route_of)
-        for route in changed.values():
-            cost = self.pricer.cost(route.vehicle, route.sequence)
-            if cost is None:  # a travel matrix without the triangle inequality
-                return False
-            route.cost = cost
-            route.load = sum(self.demand[n] for n in route.sequence if n > BREAK)
-        # Left-out visits near the ruined area get their chance too; far ones could only
-        # take a place the ruin did not open.
-        nearby = set(removed) | (unassigned & set(self.near[seed]) if seed is not None
-                                 else unassigned)
-        pool = sorted(nearby, key=lambda n: (self.priority[n], self.random.random()))
-        for node in pool:
-            if self._insert(node, changed):
-                unassigned.discard(node)
-        before = sum(self.routes[v].cost for v in changed) + sum(
-            self.penalty[n] for n in self.unassigned)
-        after = sum(r.cost for r in changed.values()) + sum(self.penalty[n] for n in unassigned)
-        if after >= before + threshold:
-            return False
-        for vehicle, route in changed.items():
-            self.routes[vehicle] = route
-        self.unassigned = unassigned
-        self.route_of = {n: r.vehicle for r in self.routes for n in r.sequence if n > BREAK}
-        return True
+    def best_visits(self) -> list[list[int]]:
+        """The best plan so far: model nodes of visits per vehicle, breaks left out."""
+        seq, length = self.S[13], self.S[14]
+        return [[int(n) for n in seq[v, :length[v]] if n >= 0] for v in range(len(length))]
 
-    def visits(self) -> list[list[int]]:
-        return [[n for n in r.sequence if n > BREAK] for r in self.routes]
+
+def _tiny_request() -> PlanRequest:
+    """Two technicians with lunch breaks and three visits: enough to run every kernel path."""
+    day = "2026-11-23T"
+    shift = {"start": f"{day}08:00:00+00:00", "end": f"{day}17:00:00+00:00",
+             "breaks": [{"earliest_start": f"{day}12:00:00+00:00",
+                         "latest_end": f"{day}14:00:00+00:00", "duration_min": 30}]}
+    home = {"lat": 51.5, "lon": -0.12}
+    return PlanRequest.model_validate({
+        "technicians": [{"id": f"T{k}", "skills": {}, "start_location": home,
+                         "end_location": home, "shifts": [shift]} for k in range(2)],
+        "appointments": [{"id": f"A{i}", "location": {"lat": 51.5 + i / 100, "lon": -0.12},
+                          "duration_min": 30, "sla_due": f"{day}09:00:00+00:00",
+                          "priority": 1 + i} for i in range(3)],
+    })
+
+
+def warm_up() -> None:
+    """Compile the kernel, or load it from numba's on-disk cache, by running it once on a
+    tiny day. Compiling takes 20-30 s the first time after an install or a change of
+    ``rr_kernel``; loading the cache well under a second. Safe to call from any thread."""
+    with _warming:
+        if _ready.is_set():
+            return
+        problem = compile_problem(_tiny_request())
+        eligibility = assess(problem)
+        built = build_model(problem, eligibility)
+        routes = [[] for _ in problem.vehicles]
+        search = CompiledSearch(problem, built.nodes, eligibility, built.penalties, routes, 0)
+        search.run(20, 0.0)
+        search.cost(0, [])
+        _ready.set()
+
+
+def kernel_ready(wait_s: float = 0.0) -> bool:
+    """True once the kernel can run without compiling. Otherwise starts ``warm_up`` in a
+    background thread (once) and waits for it up to ``wait_s``: loading from the cache
+    fits in that, compiling does not, and a solve never waits on the compiler.
+
+    OR-Tools keeps the GIL while it searches, so the thread makes progress only while
+    this waits or between searches."""
+    if not _ready.is_set() and not _warming.locked():
+        threading.Thread(target=warm_up, name="ruin-recreate-warm-up", daemon=True).start()
+    return _ready.wait(wait_s)
 
 
 def ruin_and_recreate(problem: Problem, nodes: ModelNodes, eligibility: list[Eligibility],
@@ -272,18 +238,17 @@ def ruin_and_recreate(problem: Problem, nodes: ModelNodes, eligibility: list[Eli
 
     Returns the best routes found and the number of iterations run.
     """
-    search = RuinRecreate(problem, nodes, eligibility, penalties, routes, seed)
-    best_total = search.total(search.routes, search.unassigned)
-    best = search.visits()
-    travel = sum(r.cost for r in search.routes)
+    search = CompiledSearch(problem, nodes, eligibility, penalties, routes, seed)
+    travel = search.travel_cost
     started = time.perf_counter()
     span = max(deadline - started, 1e-6)
-    iterations = 0
+    iterations, chunk = 0, 8
     while (now := time.perf_counter()) < deadline and not (stop is not None and stop.is_set()):
         threshold = START_THRESHOLD * travel * max(0.0, 1 - (now - started) / span)
-        iterations += 1
-        if search.step(threshold):
-            total = search.total(search.routes, search.unassigned)
-            if total < best_total:
-                best_total, best = total, search.visits()
-    return best, iterations
+        search.run(chunk, threshold)
+        iterations += chunk
+        took = time.perf_counter() - now
+        chunk = max(1, min(4 * chunk, int(chunk * CHUNK_S / max(took, 1e-6))))
+    if iterations == 0:
+        return [list(route) for route in routes], 0
+    return search.best_visits(), iterations

@@ -27,7 +27,7 @@ from optimiser.first_solution import first_solution_strategy
 from optimiser.kpis import compute_kpis
 from optimiser.model import build_model
 from optimiser.problem import Problem, compile_problem
-from optimiser.ruin_recreate import ruin_and_recreate
+from optimiser.ruin_recreate import kernel_ready, ruin_and_recreate
 from optimiser.schema import Plan, PlanRequest
 from optimiser.search import (
     SMALL_REQUEST,
@@ -57,6 +57,10 @@ measured on generated 25 x 150 days, its guided local search stops improving aft
 
 RUIN_RECREATE_SHARE = 0.45
 """Share of the search time for ruin and recreate; OR-Tools searches on from its plan after."""
+
+KERNEL_WAIT_SHARE = 0.1
+"""Share of the time limit a solve may wait for ruin and recreate's compiled kernel to load
+(the first solve in a process); if it is still compiling, OR-Tools searches on alone."""
 
 
 class SolverFailure(RuntimeError):
@@ -107,14 +111,19 @@ def _route_nodes(built, solution) -> list[list[int]]:
 
 def _ruin_recreate_then_search(built, solution, *, deadline: float, seed: int,
                                stop: threading.Event | None):
-    """Improve OR-Tools' plan by ruin and recreate, then let OR-Tools search on from it."""
+    """Improve OR-Tools' plan by ruin and recreate, then let OR-Tools search on from it.
+
+    While the compiled kernel is not ready yet (the first solve after an install compiles
+    it in the background), OR-Tools searches on alone."""
     kept = built.routing.solver().Assignment(solution)  # the next search reuses ``solution``
-    now = time.perf_counter()
-    share = RUIN_RECREATE_SHARE / (1 - FIRST_SEARCH_SHARE)
-    routes, _ = ruin_and_recreate(built.problem, built.nodes, built.eligibility, built.penalties,
-                                  _route_nodes(built, kept),
-                                  deadline=now + share * max(deadline - now, 0), seed=seed,
-                                  stop=stop)
+    routes = _route_nodes(built, kept)
+    if kernel_ready():
+        now = time.perf_counter()
+        share = RUIN_RECREATE_SHARE / (1 - FIRST_SEARCH_SHARE)
+        routes, _ = ruin_and_recreate(built.problem, built.nodes, built.eligibility,
+                                      built.penalties, routes,
+                                      deadline=now + share * max(deadline - now, 0), seed=seed,
+                                      stop=stop)
     params = search_parameters(max(deadline - time.perf_counter(), MIN_SEARCH_S), None,
                                first_solution=first_solution_strategy(built.problem))
     return continue_search(built, params, routes_as_indices(built.manager, routes), kept)
@@ -148,9 +157,11 @@ def solve(request: PlanRequest, *, time_limit_s: float | None = None, seed: int 
         initial = routes_as_indices(built.manager,
                                     construct_routes(problem, built.nodes, eligibility))
     reserve = max(0.1, FINISH_RESERVE * limit)
-    remaining = max(limit - reserve - (time.perf_counter() - started), MIN_SEARCH_S)
     phased = _uses_ruin_recreate(built, options.solution_limit, replanning=initial is not None
                                  and has_published_plan(problem, built.nodes))
+    if phased:  # load the compiled kernel now (cached: well under a second)
+        kernel_ready(wait_s=KERNEL_WAIT_SHARE * limit)
+    remaining = max(limit - reserve - (time.perf_counter() - started), MIN_SEARCH_S)
     first = remaining * FIRST_SEARCH_SHARE if phased else remaining
     params = search_parameters(first, options.solution_limit,
                                first_solution=first_solution_strategy(problem))

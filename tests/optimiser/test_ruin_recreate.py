@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 
@@ -9,11 +10,11 @@ import pytest
 
 from data.generate import generate_day
 from optimiser import solve
-from optimiser.construct import construct_routes
+from optimiser.construct import BREAK, Constructor, construct_routes
 from optimiser.eligibility import assess
 from optimiser.model import build_model
 from optimiser.problem import compile_problem
-from optimiser.ruin_recreate import RoutePricer, RuinRecreate, ruin_and_recreate
+from optimiser.ruin_recreate import CompiledSearch, kernel_ready, ruin_and_recreate
 from optimiser.schema import PlanRequest
 from optimiser.solver import _uses_ruin_recreate
 from tests.optimiser.conftest import appt, assert_valid, lunch, make_request, near, tech, window
@@ -37,8 +38,16 @@ def _state(request: PlanRequest, seed: int = 0):
     eligibility = assess(problem)
     built = build_model(problem, eligibility)
     routes = construct_routes(problem, built.nodes, eligibility)
-    search = RuinRecreate(problem, built.nodes, eligibility, built.penalties, routes, seed)
+    search = CompiledSearch(problem, built.nodes, eligibility, built.penalties, routes, seed)
     return problem, built, eligibility, routes, search
+
+
+def _pricer(request: PlanRequest) -> tuple[CompiledSearch, object]:
+    problem = compile_problem(request)
+    eligibility = assess(problem)
+    built = build_model(problem, eligibility)
+    empty = [[] for _ in problem.vehicles]
+    return CompiledSearch(problem, built.nodes, eligibility, built.penalties, empty, 0), built
 
 
 def test_the_pricer_refuses_a_route_that_breaks_a_window():
@@ -46,10 +55,7 @@ def test_the_pricer_refuses_a_route_that_breaks_a_window():
         appt("A1", location=near(10, 0), windows=[window("09:00", "09:30")]),
         appt("A2", location=near(-10, 0), windows=[window("09:00", "09:30")]),
     ])
-    problem = compile_problem(request)
-    eligibility = assess(problem)
-    built = build_model(problem, eligibility)
-    pricer = RoutePricer(problem, built.nodes, eligibility)
+    pricer, built = _pricer(request)
     a1, a2 = built.nodes.node_of(0), built.nodes.node_of(1)
     assert pricer.cost(0, [a1]) is not None
     assert pricer.cost(0, [a1, a2]) is None  # 20 km apart: the second window is missed
@@ -61,28 +67,50 @@ def test_the_pricer_charges_sla_lateness_by_the_minute():
     late = make_request([tech("T1")], [appt("A1", location=near(3, 0), sla_due="08:05")])
     costs = []
     for request in (on_time, late):
-        problem = compile_problem(request)
-        eligibility = assess(problem)
-        built = build_model(problem, eligibility)
-        pricer = RoutePricer(problem, built.nodes, eligibility)
+        pricer, built = _pricer(request)
         costs.append(pricer.cost(0, [built.nodes.node_of(0)]))
     assert costs[1] > costs[0] > 0
 
 
+def test_the_compiled_pricer_agrees_with_the_construction_simulation():
+    """``Constructor.cost`` (plain Python, the reference) and the kernel price random
+    routes, breaks included, on a generated day with SLAs, windows and lunch breaks."""
+    request = generate_day(8, 60, days=1, seed=4).request
+    problem = compile_problem(request)
+    eligibility = assess(problem)
+    built = build_model(problem, eligibility)
+    reference = Constructor(problem, built.nodes, eligibility)
+    search = CompiledSearch(problem, built.nodes, eligibility, built.penalties,
+                            [[] for _ in problem.vehicles], 0)
+    visits = [built.nodes.node_of(i) for i in range(len(built.nodes.appointments))]
+    rng = random.Random(7)
+    feasible = 0
+    for _ in range(2000):
+        vehicle = rng.randrange(len(problem.vehicles))
+        sequence = rng.sample(visits, rng.randint(0, 4))
+        for k in range(len(reference.routes[vehicle].breaks)):
+            sequence.insert(rng.randint(0, len(sequence)), BREAK - k)
+        expected = reference.cost(reference.routes[vehicle], sequence)
+        assert search.cost(vehicle, sequence) == expected, (vehicle, sequence)
+        feasible += expected is not None
+    assert 100 < feasible < 1900  # both outcomes well exercised
+
+
 def test_steps_never_lose_the_best_plan_and_keep_every_visit_once():
     problem, built, eligibility, routes, search = _state(_day())
-    start = search.total(search.routes, search.unassigned)
+    start = search.total
+    assert kernel_ready(wait_s=120)
     best, iterations = ruin_and_recreate(problem, built.nodes, eligibility, built.penalties,
                                          routes, deadline=time.perf_counter() + 0.5, seed=3)
-    assert iterations > 10
-    after = RuinRecreate(problem, built.nodes, eligibility, built.penalties, best, 0)
-    assert after.total(after.routes, after.unassigned) <= start
+    assert iterations > 100
+    after = CompiledSearch(problem, built.nodes, eligibility, built.penalties, best, 0)
+    assert after.total < start
     placed = [n for route in best for n in route]
     assert len(placed) == len(set(placed))
     for vehicle, route in enumerate(best):
         assert all(vehicle in eligibility[built.nodes.appointments[
             n - built.nodes.num_depots]].vehicles for n in route)
-        assert after.pricer.with_breaks(vehicle, route) is not None
+    assert not after.frozen.any()  # every route takes its breaks as pseudo-stops
 
 
 def test_a_set_stop_event_ends_the_phase_at_once():
