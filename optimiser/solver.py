@@ -7,8 +7,9 @@ The search on a fresh plan is OR-Tools' guided local search, then ruin and recre
 (``optimiser.ruin_recreate``), then guided local search again from its plan. Measured
 on generated 25 x 150 field days at 20 s: the first search stops improving after 5-9 s,
 and ruin and recreate then takes the routes' cost (travel, lateness, overtime) down by
-a further 10-15 % at 1,000 iterations a second; on eight Solomon instances at 10 s the
-mean gap to the distance-only reference fell from 2.8-3.0 % to 1.0 %.
+a further 10-15 % (measured at 1,000 iterations a second in Python; the compiled loop
+now runs 10,000-20,000); on eight Solomon instances at 10 s the mean gap to the
+distance-only reference fell from 2.8-3.0 % to 1.0 %.
 """
 
 from __future__ import annotations
