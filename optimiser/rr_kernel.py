@@ -6,18 +6,74 @@ over half the time; SISR-class results need ten to a hundred times that. The
 loop here is the same algorithm on flat arrays, without the GIL (``nogil``), so
 a solve in one API thread does not stall the others.
 
-Every function takes the problem as the tuple ``P`` built by
-``ruin_recreate.problem_arrays`` and the search state as the tuple ``S`` built
-by ``ruin_recreate.search_state``. Routes are rows of ``seq``: model nodes of
-visits (>= 0) and break markers ``-1 - k`` for the vehicle's break k, exactly as
-``optimiser.construct`` writes them, and priced by the same rules as
-``Constructor.cost``, which the tests hold it to.
+Every function takes the problem as a ``KernelProblem`` ``P`` (built by
+``ruin_recreate.problem_arrays``) and the search state as a ``KernelState`` ``S``.
+Routes are rows of ``seq``: model nodes of visits (>= 0) and break markers
+``-1 - k`` for the vehicle's break k, exactly as ``optimiser.construct`` writes
+them, and priced by the same rules as ``Constructor.cost``, which the tests hold
+it to.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
+
+
+class KernelProblem(NamedTuple):
+    """The problem as flat arrays (int64 unless noted); node-indexed unless noted."""
+
+    travel: np.ndarray  # node x node, seconds
+    service: np.ndarray
+    iv_off: np.ndarray  # allowed start intervals of node i: iv_lo/iv_hi[iv_off[i]:iv_off[i+1]]
+    iv_lo: np.ndarray
+    iv_hi: np.ndarray
+    late_at: np.ndarray  # latest start without SLA cost (int64 max: none)
+    late_per: np.ndarray  # cost per second after it
+    surcharge: np.ndarray  # vehicle x node, technician surcharge in travel seconds
+    start_node: np.ndarray  # vehicle-indexed from here to hard_end
+    end_node: np.ndarray
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+    hard_end: np.ndarray
+    capacity: np.ndarray  # float64, inf: none
+    br_off: np.ndarray  # breaks of vehicle v: br_*[br_off[v]:br_off[v+1]]
+    br_min: np.ndarray
+    br_max: np.ndarray
+    br_dur: np.ndarray
+    demand: np.ndarray  # float64
+    penalty: np.ndarray  # cost of leaving the visit out
+    priority: np.ndarray
+    el_off: np.ndarray  # eligible vehicles of node i: el_veh[el_off[i]:el_off[i+1]]
+    el_veh: np.ndarray
+    near: np.ndarray  # node x k: nearest visits, -1 padded (depot rows all -1)
+    frozen: np.ndarray  # bool per vehicle: route left as it is
+    weights: np.ndarray  # [travel per second, overtime per second]
+
+
+class KernelState(NamedTuple):
+    """Current routes, this iteration's trial copies and the best plan found."""
+
+    seq: np.ndarray  # vehicle x slot: visits and break markers
+    length: np.ndarray
+    cost: np.ndarray
+    load: np.ndarray  # float64
+    route_of: np.ndarray  # node -> vehicle, -1 left out, -2 not a visit
+    tseq: np.ndarray  # trial copies of the five above, valid where stamp == counters[0]
+    tlen: np.ndarray
+    tcost: np.ndarray
+    tload: np.ndarray
+    troute_of: np.ndarray
+    stamp: np.ndarray
+    changed: np.ndarray  # vehicles with a trial copy this iteration: changed[:counters[1]]
+    counters: np.ndarray  # [iteration, number changed]
+    best_seq: np.ndarray
+    best_len: np.ndarray
+    best_total: np.ndarray  # [cost]
+    total: np.ndarray  # [cost of the current plan]
+
 
 INFEASIBLE = -1
 """A route cost meaning a hard rule is broken (real costs are never negative)."""
@@ -44,10 +100,24 @@ def route_cost(P, v, seq, n):
 
     Earliest starts, each break taken where the technician is; travel, SLA lateness,
     technician surcharges and overtime, all in objective units."""
-    (travel, service, iv_off, iv_lo, iv_hi, late_at, late_per, surcharge,
-     start_node, end_node, shift_start, shift_end, hard_end, capacity,
-     br_off, br_min, br_max, br_dur, demand, penalty, priority,
-     el_off, el_veh, near, frozen, weights) = P
+    travel = P.travel
+    service = P.service
+    iv_off = P.iv_off
+    iv_lo = P.iv_lo
+    iv_hi = P.iv_hi
+    late_at = P.late_at
+    late_per = P.late_per
+    surcharge = P.surcharge
+    start_node = P.start_node
+    end_node = P.end_node
+    shift_start = P.shift_start
+    shift_end = P.shift_end
+    hard_end = P.hard_end
+    br_off = P.br_off
+    br_min = P.br_min
+    br_max = P.br_max
+    br_dur = P.br_dur
+    weights = P.weights
     busy = False
     for i in range(n):
         if seq[i] >= 0:
@@ -98,7 +168,7 @@ def route_cost(P, v, seq, n):
 def with_breaks(P, v, visits, n, out):
     """Write ``visits[:n]`` with each of ``v``'s breaks where it costs least (one at a
     time, in order) into ``out``; returns (cost, length), cost INFEASIBLE if none fits."""
-    br_off = P[14]
+    br_off = P.br_off
     breaks = br_off[v + 1] - br_off[v]
     length = n
     out[:n] = visits[:n]
@@ -129,8 +199,17 @@ def with_breaks(P, v, visits, n, out):
 @njit(cache=True, nogil=True)
 def _own(S, v):
     """Make the trial copy of route ``v`` this iteration's own (copy on first write)."""
-    (seq, length, cost, load, route_of, tseq, tlen, tcost, tload, troute_of,
-     stamp, changed, counters, best_seq, best_len, best_total, total) = S
+    seq = S.seq
+    length = S.length
+    cost = S.cost
+    load = S.load
+    tseq = S.tseq
+    tlen = S.tlen
+    tcost = S.tcost
+    tload = S.tload
+    stamp = S.stamp
+    changed = S.changed
+    counters = S.counters
     if stamp[v] != counters[0]:
         stamp[v] = counters[0]
         tseq[v, :] = seq[v, :]
@@ -148,12 +227,26 @@ def _insert(P, S, node, bounds, cand_v, cand_at, follow, trial, best):
     Positions are tried in order of added travel, a lower bound of the added cost
     (a visit put in can only delay the ones after it); the search stops once that
     bound reaches the best cost found. Returns the vehicle, or -1."""
-    (travel, service, iv_off, iv_lo, iv_hi, late_at, late_per, surcharge,
-     start_node, end_node, shift_start, shift_end, hard_end, capacity,
-     br_off, br_min, br_max, br_dur, demand, penalty, priority,
-     el_off, el_veh, near, frozen, weights) = P
-    (seq, length, cost, load, route_of, tseq, tlen, tcost, tload, troute_of,
-     stamp, changed, counters, best_seq, best_len, best_total, total) = S
+    travel = P.travel
+    surcharge = P.surcharge
+    start_node = P.start_node
+    end_node = P.end_node
+    capacity = P.capacity
+    demand = P.demand
+    el_off = P.el_off
+    el_veh = P.el_veh
+    frozen = P.frozen
+    weights = P.weights
+    seq = S.seq
+    length = S.length
+    cost = S.cost
+    load = S.load
+    tseq = S.tseq
+    tlen = S.tlen
+    tcost = S.tcost
+    tload = S.tload
+    stamp = S.stamp
+    counters = S.counters
     per_s = weights[0]
     count = 0
     for e in range(el_off[node], el_off[node + 1]):
@@ -235,12 +328,18 @@ def _insert(P, S, node, bounds, cand_v, cand_at, follow, trial, best):
 def _ruin(P, S, removed):
     """Remove strings of visits around a random routed visit (SISR); returns the seed
     visit and the number written to ``removed``, or (-1, 0) when nothing is routed."""
-    (travel, service, iv_off, iv_lo, iv_hi, late_at, late_per, surcharge,
-     start_node, end_node, shift_start, shift_end, hard_end, capacity,
-     br_off, br_min, br_max, br_dur, demand, penalty, priority,
-     el_off, el_veh, near, frozen, weights) = P
-    (seq, length, cost, load, route_of, tseq, tlen, tcost, tload, troute_of,
-     stamp, changed, counters, best_seq, best_len, best_total, total) = S
+    demand = P.demand
+    near = P.near
+    frozen = P.frozen
+    seq = S.seq
+    length = S.length
+    route_of = S.route_of
+    tseq = S.tseq
+    tlen = S.tlen
+    tload = S.tload
+    troute_of = S.troute_of
+    stamp = S.stamp
+    counters = S.counters
     routed = 0
     for node in range(route_of.shape[0]):
         if route_of[node] >= 0:
@@ -314,12 +413,25 @@ def _ruin(P, S, removed):
 def run(P, S, iterations, threshold):
     """``iterations`` ruin-and-recreate steps; each result is kept when it costs less
     than the current plan plus ``threshold``. Returns how many were kept."""
-    (travel, service, iv_off, iv_lo, iv_hi, late_at, late_per, surcharge,
-     start_node, end_node, shift_start, shift_end, hard_end, capacity,
-     br_off, br_min, br_max, br_dur, demand, penalty, priority,
-     el_off, el_veh, near, frozen, weights) = P
-    (seq, length, cost, load, route_of, tseq, tlen, tcost, tload, troute_of,
-     stamp, changed, counters, best_seq, best_len, best_total, total) = S
+    penalty = P.penalty
+    priority = P.priority
+    near = P.near
+    seq = S.seq
+    length = S.length
+    cost = S.cost
+    load = S.load
+    route_of = S.route_of
+    tseq = S.tseq
+    tlen = S.tlen
+    tcost = S.tcost
+    tload = S.tload
+    troute_of = S.troute_of
+    changed = S.changed
+    counters = S.counters
+    best_seq = S.best_seq
+    best_len = S.best_len
+    best_total = S.best_total
+    total = S.total
     nodes = route_of.shape[0]
     removed = np.empty(nodes, dtype=np.int64)
     pool = np.empty(nodes, dtype=np.int64)

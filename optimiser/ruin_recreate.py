@@ -52,8 +52,8 @@ _warming = threading.Lock()
 
 
 def problem_arrays(problem: Problem, nodes: ModelNodes, eligibility: list[Eligibility],
-                   penalties: dict[int, int]) -> tuple:
-    """The problem as the kernel's tuple of flat int64/float64 arrays (see ``rr_kernel``)."""
+                   penalties: dict[int, int]) -> rr_kernel.KernelProblem:
+    """The problem as the kernel's flat arrays."""
     c = Constructor(problem, nodes, eligibility)
     size, vehicles = nodes.size, len(problem.vehicles)
     request = problem.request
@@ -96,7 +96,7 @@ def problem_arrays(problem: Problem, nodes: ModelNodes, eligibility: list[Eligib
     order = np.argsort(closeness, axis=1, kind="stable")[:, :width]
     near[nodes.num_depots:] = visit_nodes[order]
     vehicle = problem.vehicles
-    return (
+    return rr_kernel.KernelProblem(
         np.asarray(c.travel, dtype=np.int64), np.asarray(c.service, dtype=np.int64),
         iv_off, np.asarray(iv_lo, dtype=np.int64), np.asarray(iv_hi, dtype=np.int64),
         late_at, late_per, surcharge,
@@ -124,9 +124,9 @@ class CompiledSearch:
     def __init__(self, problem: Problem, nodes: ModelNodes, eligibility: list[Eligibility],
                  penalties: dict[int, int], routes: list[list[int]], seed: int) -> None:
         self.P = problem_arrays(problem, nodes, eligibility, penalties)
-        frozen, demand, penalty = self.P[24], self.P[18], self.P[19]
+        frozen, demand, penalty = self.P.frozen, self.P.demand, self.P.penalty
         vehicles, size = len(routes), nodes.size
-        width = (size - nodes.num_depots) + int(np.diff(self.P[14]).max(initial=0)) + 1
+        width = (size - nodes.num_depots) + int(np.diff(self.P.br_off).max(initial=0)) + 1
         seq = np.zeros((vehicles, width), dtype=np.int64)
         length = np.zeros(vehicles, dtype=np.int64)
         cost = np.zeros(vehicles, dtype=np.int64)
@@ -144,11 +144,14 @@ class CompiledSearch:
             load[v] = demand[given].sum() if len(given) else 0.0
             route_of[given] = v
         total = int(cost.sum() + penalty[route_of == -1].sum())
-        self.S = (seq, length, cost, load, route_of,
-                  seq.copy(), length.copy(), cost.copy(), load.copy(), route_of.copy(),
-                  np.zeros(vehicles, dtype=np.int64), np.zeros(vehicles, dtype=np.int64),
-                  np.zeros(2, dtype=np.int64), seq.copy(), length.copy(),
-                  np.array([total], dtype=np.int64), np.array([total], dtype=np.int64))
+        self.S = rr_kernel.KernelState(
+            seq=seq, length=length, cost=cost, load=load, route_of=route_of,
+            tseq=seq.copy(), tlen=length.copy(), tcost=cost.copy(), tload=load.copy(),
+            troute_of=route_of.copy(), stamp=np.zeros(vehicles, dtype=np.int64),
+            changed=np.zeros(vehicles, dtype=np.int64), counters=np.zeros(2, dtype=np.int64),
+            best_seq=seq.copy(), best_len=length.copy(),
+            best_total=np.array([total], dtype=np.int64),
+            total=np.array([total], dtype=np.int64))
         rr_kernel.seed_random(seed)
 
     def cost(self, vehicle: int, sequence: list[int]) -> int | None:
@@ -160,20 +163,20 @@ class CompiledSearch:
     @property
     def total(self) -> int:
         """Cost of the current plan: routes plus left-out visits' penalties."""
-        return int(self.S[16][0])
+        return int(self.S.total[0])
 
     @property
     def best_total(self) -> int:
-        return int(self.S[15][0])
+        return int(self.S.best_total[0])
 
     @property
     def frozen(self) -> np.ndarray:
         """Per vehicle: True when its route could not take its breaks as pseudo-stops."""
-        return self.P[24]
+        return self.P.frozen
 
     @property
     def travel_cost(self) -> int:
-        return int(self.S[2].sum())
+        return int(self.S.cost.sum())
 
     def run(self, iterations: int, threshold: float) -> int:
         """Run ``iterations`` steps; returns how many were kept."""
@@ -181,7 +184,7 @@ class CompiledSearch:
 
     def best_visits(self) -> list[list[int]]:
         """The best plan so far: model nodes of visits per vehicle, breaks left out."""
-        seq, length = self.S[13], self.S[14]
+        seq, length = self.S.best_seq, self.S.best_len
         return [[int(n) for n in seq[v, :length[v]] if n >= 0] for v in range(len(length))]
 
 
