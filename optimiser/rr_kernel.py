@@ -199,25 +199,14 @@ def with_breaks(P, v, visits, n, out):
 @njit(cache=True, nogil=True)
 def _own(S, v):
     """Make the trial copy of route ``v`` this iteration's own (copy on first write)."""
-    seq = S.seq
-    length = S.length
-    cost = S.cost
-    load = S.load
-    tseq = S.tseq
-    tlen = S.tlen
-    tcost = S.tcost
-    tload = S.tload
-    stamp = S.stamp
-    changed = S.changed
-    counters = S.counters
-    if stamp[v] != counters[0]:
-        stamp[v] = counters[0]
-        tseq[v, :] = seq[v, :]
-        tlen[v] = length[v]
-        tcost[v] = cost[v]
-        tload[v] = load[v]
-        changed[counters[1]] = v
-        counters[1] += 1
+    if S.stamp[v] != S.counters[0]:
+        S.stamp[v] = S.counters[0]
+        S.tseq[v, :] = S.seq[v, :]
+        S.tlen[v] = S.length[v]
+        S.tcost[v] = S.cost[v]
+        S.tload[v] = S.load[v]
+        S.changed[S.counters[1]] = v
+        S.counters[1] += 1
 
 
 @njit(cache=True, nogil=True)
